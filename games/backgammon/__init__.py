@@ -1,0 +1,18 @@
+"""Backgammon: a Numba engine, gnubg Position IDs, notation, records, bots and a Gymnasium env.
+
+Boards are gnubg's (2, 25) int8 layout: ``board[1]`` the player on roll, ``board[0]`` the
+opponent, each indexed from its own side (0 = its 1-point, 23 = its 24-point, 24 = its bar).
+"""
+from .board import (
+    as_board,
+    borne_off,
+    check_dice,
+    game_result,
+    is_race,
+    pip_counts,
+    start_board,
+    swap_sides,
+)
+from .legal import NotationError, Play, legal_plays, legal_results_batch, parse_play
+from .loops import random_games, random_positions
+from .notation import format_moves

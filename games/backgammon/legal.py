@@ -1,0 +1,172 @@
+"""The Python face of the move generator: validated inputs, ``Play`` values, notation in."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import movegen
+from .board import as_board, check_dice
+from .notation import (
+    OFF_INDEX,
+    NotationError,
+    format_moves,
+    mover_row_after,
+    parse_parts,
+    point_name,
+)
+
+_local = threading.local()
+
+
+def _buffers():
+    bufs = getattr(_local, "bufs", None)
+    if bufs is None:
+        bufs = _local.bufs = movegen.new_buffers()
+    return bufs
+
+
+@dataclass(frozen=True, eq=False)
+class Play:
+    """One distinct legal result of a roll.
+
+    ``board`` is the position after the play, in the same orientation (the mover still in row 1);
+    ``moves`` one (src, dst, hit) sequence that reaches it, -1-padded to 4 rows.
+    Two plays are equal when their results are.
+    """
+
+    board: np.ndarray
+    moves: np.ndarray
+    _notation: list = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def notation(self) -> str:
+        """gnubg's notation, in the mover's numbering: ``24/18*/13``, ``bar/22``, ``13/7(2)``."""
+        if not self._notation:
+            self._notation.append(format_moves(self.moves))
+        return self._notation[0]
+
+    def key(self) -> bytes:
+        return self.board.tobytes()
+
+    def __eq__(self, other):
+        return isinstance(other, Play) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    def __str__(self):
+        return self.notation
+
+    def __repr__(self):
+        return f"Play({self.notation!r})"
+
+
+def _generate(board: np.ndarray, d1: int, d2: int):
+    out_b, out_m, table, keys, slots = _buffers()
+    n = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
+    return out_b[:n].copy(), out_m[:n].copy()
+
+
+def legal_plays(board, d1: int, d2: int) -> list[Play]:
+    """Every distinct legal result of rolling d1-d2 on ``board`` (mover in row 1).
+
+    Returns [] when no checker can move. Raises ValueError for an invalid board or dice.
+    """
+    b = as_board(board)
+    d1, d2 = check_dice(d1, d2)
+    boards, moves = _generate(b, d1, d2)
+    return [Play(boards[i], moves[i]) for i in range(len(boards))]
+
+
+def legal_results_batch(boards, dice) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct legal results of many positions at once, compiled end to end.
+
+    boards (N, 2, 25), dice (N, 2) -> results (M, 2, 25) int8 and offsets (N+1,): the results of
+    position i are ``results[offsets[i]:offsets[i + 1]]``.
+    """
+    b = np.asarray(boards)
+    d = np.asarray(dice)
+    if b.ndim != 3 or b.shape[1:] != (2, 25):
+        raise ValueError(f"boards: expected shape (N, 2, 25), got {b.shape}")
+    if d.shape != (b.shape[0], 2):
+        raise ValueError(f"dice: expected shape ({b.shape[0]}, 2), got {d.shape}")
+    if ((d < 1) | (d > 6)).any():
+        i = int(np.argwhere((d < 1) | (d > 6))[0][0])
+        raise ValueError(f"dice[{i}] = {d[i].tolist()} has a die outside 1..6")
+    b8 = np.ascontiguousarray(b, dtype=np.int8)
+    if b.dtype != np.int8 or (b < 0).any():
+        for i in range(len(b)):  # full validation only when the array is not plainly a board
+            as_board(b[i], name=f"boards[{i}]")
+    return movegen.results_batch(b8, np.ascontiguousarray(d, dtype=np.int64))
+
+
+def parse_play(board, d1: int, d2: int, text: str) -> Play:
+    """The one legal play that ``text`` describes, written as people and sites write it.
+
+    Parts in any order, with or without ``*``, ``bar``/``25``, ``off``/``0``, ``(2)``, chains
+    ``24/18/13``, doubles as four single moves. An empty text (or "cannot move") means no play and
+    is legal only when nothing can be played. Raises NotationError saying why otherwise.
+    """
+    b = as_board(board)
+    d1, d2 = check_dice(d1, d2)
+    plays = legal_plays(b, d1, d2)
+    t = text.strip()
+    if t == "" or t.lower().replace("'", "") in ("cannot move", "no move", "cant move", "can not move"):
+        if plays:
+            raise NotationError(f"{d1}{d2}: a play is possible here (e.g. {plays[0].notation}), so one must be made")
+        return Play(b.copy(), np.full((4, 3), -1, np.int8))
+    parts = parse_parts(t)
+    if not plays:
+        raise NotationError(f"{d1}{d2}: no checker can move here, so {t!r} is illegal")
+    row = mover_row_after(b, parts)
+    same = [p for p in plays if np.array_equal(p.board[1], row)]
+    if not same:
+        raise NotationError(_why_illegal(b, d1, d2, t, parts, plays))
+    if len(same) == 1:
+        return same[0]
+    # Equal mover's rows that differ in hits: the written points decide. A play can hit only
+    # where the text lands (every point it names after a source), and must hit where it says *.
+    named = {p for points, _h, _c in parts for p in points[1:] if p != OFF_INDEX}
+    starred = {p for points, hits, _c in parts for p, h in zip(points, hits) if h}
+    fits = [p for p in same if _hit_points(b, p) <= named and starred <= _hit_points(b, p)]
+    if len(fits) == 1:
+        return fits[0]
+    options = ", ".join(p.notation for p in (fits or same))
+    raise NotationError(f"{t!r} with {d1}{d2} is ambiguous: it could be {options}; name the hit points")
+
+
+def _hit_points(board: np.ndarray, play: Play) -> set[int]:
+    """Points (mover's indices) where the play hit a blot."""
+    before = board[0, :24][::-1]  # opponent's checkers in the mover's numbering
+    after = play.board[0, :24][::-1]
+    return {int(i) for i in np.nonzero((before == 1) & (after == 0))[0]}
+
+
+def _why_illegal(board, d1, d2, text, parts, plays) -> str:
+    dice = [d1] * 4 if d1 == d2 else [d1, d2]
+    n_needed = max(sum(1 for m in p.moves if m[0] >= 0) for p in plays)
+    msg = f"{text!r} is not a legal play with {d1}{d2}"
+    if board[1, 24] > 0 and not any(points[0] == 24 for points, _h, _c in parts):
+        return msg + f": {board[1, 24]} checker(s) on the bar must enter first"
+    pips = 0
+    for points, _h, count in parts:
+        src, dst = points[0], points[-1]
+        if dst != OFF_INDEX:
+            pips += (src - dst) * count
+        else:
+            pips = None
+            break
+    if pips is not None and pips != sum(dice[:n_needed]) and n_needed == len(dice):
+        return msg + f": it moves {pips} pips, the dice give {sum(dice)} and all of them can be played"
+    for points, _h, _c in parts:
+        for a, b in zip(points, points[1:]):
+            if b >= 0 and board[0, 23 - b] >= 2:
+                return msg + f": the {point_name(b)}-point is held by the opponent"
+    if n_needed < len(dice):
+        return msg + f"; only {n_needed} of the dice can be played here, e.g. {plays[0].notation}"
+    return msg + "; legal plays include " + ", ".join(p.notation for p in plays[:6])
+
+
+__all__ = ["Play", "legal_plays", "legal_results_batch", "parse_play", "NotationError"]

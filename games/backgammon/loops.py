@@ -1,0 +1,136 @@
+"""Compiled game loops: whole games of random legal plays, no Python in the loop."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from . import movegen
+
+
+@njit(cache=True, inline="always")
+def _roll():
+    return np.random.randint(1, 7), np.random.randint(1, 7)
+
+
+@njit(cache=True)
+def _points_won(winner, loser):
+    left = 0
+    for i in range(25):
+        left += loser[i]
+    if left < 15:
+        return 1
+    for i in range(18, 25):
+        if loser[i] > 0:
+            return 3
+    return 2
+
+
+@njit(cache=True)
+def _random_games(n, seed, max_plies):
+    np.random.seed(seed)
+    outcomes = np.zeros(n, np.int8)
+    plies = np.zeros(n, np.int32)
+    out_b = np.empty((movegen.MAX_RESULTS, 2, 25), np.int8)
+    out_m = np.empty((movegen.MAX_RESULTS, 4, 3), np.int8)
+    table = np.full(movegen._HASH_SIZE, -1, np.int32)
+    keys = np.empty(movegen.MAX_RESULTS, np.uint64)
+    slots = np.empty(movegen.MAX_RESULTS, np.int64)
+    board = np.empty((2, 25), np.int8)
+    for g in range(n):
+        board[:, :] = 0
+        for s in range(2):
+            board[s, 5] = 5
+            board[s, 7] = 3
+            board[s, 12] = 5
+            board[s, 23] = 2
+        # opening roll: one die each, ties re-thrown; the higher die moves first
+        d1, d2 = _roll()
+        while d1 == d2:
+            d1, d2 = _roll()
+        mover = 0 if d1 > d2 else 1  # player 0 threw d1
+        ply = 0
+        while ply < max_plies:
+            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
+            if k > 0:
+                board[:, :] = out_b[np.random.randint(0, k)]
+            ply += 1
+            done = True
+            for i in range(25):
+                if board[1, i] > 0:
+                    done = False
+                    break
+            if done:
+                pts = _points_won(board[1], board[0])
+                outcomes[g] = pts if mover == 0 else -pts
+                break
+            # the other side is on roll: swap rows
+            for i in range(25):
+                t = board[0, i]
+                board[0, i] = board[1, i]
+                board[1, i] = t
+            mover = 1 - mover
+            d1, d2 = _roll()
+        plies[g] = ply
+    return outcomes, plies
+
+
+def random_games(n: int, seed: int = 0, max_plies: int = 10_000, return_plies: bool = False):
+    """Play ``n`` whole games of uniformly random legal plays in one compiled loop.
+
+    Returns int8 outcomes from player 0's side: +1/+2/+3 when player 0 won a single game, gammon
+    or backgammon, negative when player 1 did (0 only if a game hit ``max_plies``). The same seed
+    gives the same games. With ``return_plies`` also the number of half-moves of each game.
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    outcomes, plies = _random_games(int(n), int(seed), int(max_plies))
+    return (outcomes, plies) if return_plies else outcomes
+
+
+@njit(cache=True)
+def _random_positions(n, seed):
+    np.random.seed(seed)
+    boards = np.empty((n, 2, 25), np.int8)
+    dice = np.empty((n, 2), np.int64)
+    out_b = np.empty((movegen.MAX_RESULTS, 2, 25), np.int8)
+    out_m = np.empty((movegen.MAX_RESULTS, 4, 3), np.int8)
+    table = np.full(movegen._HASH_SIZE, -1, np.int32)
+    keys = np.empty(movegen.MAX_RESULTS, np.uint64)
+    slots = np.empty(movegen.MAX_RESULTS, np.int64)
+    board = np.empty((2, 25), np.int8)
+    i = 0
+    while i < n:
+        board[:, :] = 0
+        for s in range(2):
+            board[s, 5] = 5
+            board[s, 7] = 3
+            board[s, 12] = 5
+            board[s, 23] = 2
+        while i < n:
+            d1, d2 = _roll()
+            boards[i] = board
+            dice[i, 0] = d1
+            dice[i, 1] = d2
+            i += 1
+            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
+            if k > 0:
+                board[:, :] = out_b[np.random.randint(0, k)]
+            left = 0
+            for j in range(25):
+                left += board[1, j]
+            if left == 0:
+                break
+            for j in range(25):
+                t = board[0, j]
+                board[0, j] = board[1, j]
+                board[1, j] = t
+    return boards, dice
+
+
+def random_positions(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` positions met in random games, each with the roll that was played there.
+
+    Returns boards (n, 2, 25) int8 with the mover in row 1 and dice (n, 2). For tests and
+    benchmarks: every phase of the game appears, openings to bear-offs.
+    """
+    return _random_positions(int(n), int(seed))
