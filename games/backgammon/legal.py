@@ -64,8 +64,9 @@ class Play:
 
 
 def _generate(board: np.ndarray, d1: int, d2: int):
-    out_b, out_m, table, keys, slots = _buffers()
-    n = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
+    bufs = _buffers()
+    n = movegen.generate(board, d1, d2, *bufs)
+    out_b, out_m = bufs[0], bufs[1]
     return out_b[:n].copy(), out_m[:n].copy()
 
 

@@ -30,11 +30,7 @@ def _random_games(n, seed, max_plies):
     np.random.seed(seed)
     outcomes = np.zeros(n, np.int8)
     plies = np.zeros(n, np.int32)
-    out_b = np.empty((movegen.MAX_RESULTS, 2, 25), np.int8)
-    out_m = np.empty((movegen.MAX_RESULTS, 4, 3), np.int8)
-    table = np.full(movegen._HASH_SIZE, -1, np.int32)
-    keys = np.empty(movegen.MAX_RESULTS, np.uint64)
-    slots = np.empty(movegen.MAX_RESULTS, np.int64)
+    out_b, out_m, table, keys, slots, work_board, work = movegen.new_buffers()
     board = np.empty((2, 25), np.int8)
     for g in range(n):
         board[:, :] = 0
@@ -50,24 +46,25 @@ def _random_games(n, seed, max_plies):
         mover = 0 if d1 > d2 else 1  # player 0 threw d1
         ply = 0
         while ply < max_plies:
-            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
-            if k > 0:
-                board[:, :] = out_b[np.random.randint(0, k)]
+            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots, work_board, work)
             ply += 1
-            done = True
-            for i in range(25):
-                if board[1, i] > 0:
-                    done = False
+            if k > 0:
+                # copy the chosen result with the rows swapped: the other side is on roll next
+                pick = np.random.randint(0, k)
+                left = 0
+                for i in range(25):
+                    left += out_b[pick, 1, i]
+                    board[1, i] = out_b[pick, 0, i]
+                    board[0, i] = out_b[pick, 1, i]
+                if left == 0:  # the mover (now row 0) has borne off all
+                    pts = _points_won(board[0], board[1])
+                    outcomes[g] = pts if mover == 0 else -pts
                     break
-            if done:
-                pts = _points_won(board[1], board[0])
-                outcomes[g] = pts if mover == 0 else -pts
-                break
-            # the other side is on roll: swap rows
-            for i in range(25):
-                t = board[0, i]
-                board[0, i] = board[1, i]
-                board[1, i] = t
+            else:
+                for i in range(25):
+                    t = board[0, i]
+                    board[0, i] = board[1, i]
+                    board[1, i] = t
             mover = 1 - mover
             d1, d2 = _roll()
         plies[g] = ply
@@ -92,11 +89,7 @@ def _random_positions(n, seed):
     np.random.seed(seed)
     boards = np.empty((n, 2, 25), np.int8)
     dice = np.empty((n, 2), np.int64)
-    out_b = np.empty((movegen.MAX_RESULTS, 2, 25), np.int8)
-    out_m = np.empty((movegen.MAX_RESULTS, 4, 3), np.int8)
-    table = np.full(movegen._HASH_SIZE, -1, np.int32)
-    keys = np.empty(movegen.MAX_RESULTS, np.uint64)
-    slots = np.empty(movegen.MAX_RESULTS, np.int64)
+    out_b, out_m, table, keys, slots, work_board, work = movegen.new_buffers()
     board = np.empty((2, 25), np.int8)
     i = 0
     while i < n:
@@ -112,7 +105,7 @@ def _random_positions(n, seed):
             dice[i, 0] = d1
             dice[i, 1] = d2
             i += 1
-            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots)
+            k = movegen.generate(board, d1, d2, out_b, out_m, table, keys, slots, work_board, work)
             if k > 0:
                 board[:, :] = out_b[np.random.randint(0, k)]
             left = 0

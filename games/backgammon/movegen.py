@@ -21,263 +21,185 @@ _HASH_SIZE = 8192   # open addressing, power of two, at least 2 x MAX_RESULTS
 _NO_MOVE = -2
 
 
-# Leaf hash: a weighted sum of the 50 cells with random odd 64-bit weights (wrapping); it
-# vectorizes, and equal hashes are confirmed by comparing the boards.
+# Leaf hash: a weighted sum of the 50 cells with random odd 64-bit weights (wrapping), kept
+# incrementally as checkers move; equal hashes are confirmed by comparing the boards.
 _WEIGHTS = (np.random.default_rng(20261124).integers(0, 2**63, size=(2, 25), dtype=np.int64) | 1).astype(np.uint64)
 
-
-@njit(cache=True, inline="always")
-def _hash(me, opp):
-    h = np.uint64(0)
-    for i in range(25):
-        h += _WEIGHTS[1, i] * np.uint64(me[i]) + _WEIGHTS[0, i] * np.uint64(opp[i])
-    return h
-
-
-@njit(cache=True, inline="always")
-def _target(me, opp, outside, src, die):
-    """Where a checker on ``src`` lands with ``die``: an index, -1 for off, -2 if it cannot."""
-    if me[src] == 0:
-        return _NO_MOVE
-    dst = src - die
-    if dst >= 0:
-        return _NO_MOVE if opp[23 - dst] >= 2 else dst
-    if outside > 0:  # bearing off needs every checker home
-        return _NO_MOVE
-    if dst < -1:  # a larger die bears off only from the highest occupied point
-        for i in range(src + 1, 6):
-            if me[i] > 0:
-                return _NO_MOVE
-    return -1
-
-
-@njit(cache=True, inline="always")
-def _make(me, opp, outside, src, dst):
-    """Play src -> dst on the working board; returns (outside, hit)."""
-    me[src] -= 1
-    hit = 0
-    if dst >= 0:
-        if src >= 6 and dst < 6:
-            outside -= 1
-        j = 23 - dst
-        if opp[j] == 1:
-            hit = 1
-            opp[j] = 0
-            opp[24] += 1
-        me[dst] += 1
-    return outside, hit
-
-
-@njit(cache=True, inline="always")
-def _unmake(me, opp, outside, src, dst, hit):
-    if dst >= 0:
-        me[dst] -= 1
-        if hit:
-            j = 23 - dst
-            opp[j] = 1
-            opp[24] -= 1
-        if src >= 6 and dst < 6:
-            outside += 1
-    me[src] += 1
-    return outside
+# Index of the lowest set bit of a 32-bit power of two (de Bruijn multiplication).
+_DEBRUIJN = np.array([0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13, 23,
+                      21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9], dtype=np.int64)
+# Highest set bit of a 6-bit home-board mask (-1 for none).
+_HIGHEST6 = np.array([-1] + [int(x).bit_length() - 1 for x in range(1, 64)], dtype=np.int64)
+_BAR_BIT = np.int64(1 << 24)
+_HOME = np.int64(63)
 
 
 @njit(cache=True)
-def generate(board, d1, d2, out_boards, out_moves, table, table_keys, slots):
+def generate(board, d1, d2, out_boards, out_moves, table, table_keys, slots, work_board, work):
     """Distinct legal results of ``board`` with dice d1, d2.
 
     board: (2, 25) int8. out_boards: (MAX_RESULTS, 2, 25) int8, out_moves: (MAX_RESULTS, 4, 3)
     int8 (one move sequence per result, padded with -1), table: (_HASH_SIZE,) int32 all -1 on
-    entry and on return, table_keys (MAX_RESULTS,) uint64 and slots (MAX_RESULTS,) int64
-    scratch. Returns the count n; when no die can be played n == 0. Results keep the mover in
-    row 1.
+    entry and on return; table_keys (MAX_RESULTS,) uint64, slots (MAX_RESULTS,) int64,
+    work_board (2, 25) int8 and work (17,) int64 are scratch (``new_buffers`` makes them all).
+    Returns the count n; when no die can be played n == 0. Results keep the mover in row 1.
+
+    One function body on purpose: every array handed to a helper inside the search loop costs
+    Numba a pair of atomic reference-count updates, more than the search itself.
     """
-    # one working board, changed by make/unmake along the search path
-    me = board[1].copy()
-    opp = board[0].copy()
-    outside = 0  # the mover's checkers outside its home board, bar included
-    for i in range(6, 25):
-        outside += me[i]
-    path = np.full((4, 3), -1, np.int64)
-    if d1 == d2:
-        n = _expand_double(me, opp, outside, d1, path, out_boards, out_moves, table,
-                           table_keys, slots)
-    else:
-        n = _expand_two(me, opp, outside, d1, d2, path, out_boards, out_moves, table,
-                        table_keys, slots)
+    # the working board, changed by make/unmake along the search path (scratch, not allocated:
+    # allocation is a large share of a call that finds few plays)
+    me = work_board[1]
+    opp = work_board[0]
+    for i in range(25):
+        me[i] = board[1, i]
+        opp[i] = board[0, i]
+    occ = np.int64(0)  # bit i: the mover has a checker on index i (24 = bar)
+    blocked = np.int64(0)  # bit t: the opponent holds the mover's index t with 2+
+    h = np.uint64(0)
+    for i in range(25):
+        if me[i] > 0:
+            occ |= np.int64(1) << i
+        h += _WEIGHTS[1, i] * np.uint64(me[i]) + _WEIGHTS[0, i] * np.uint64(opp[i])
+    for t in range(24):
+        if opp[23 - t] >= 2:
+            blocked |= np.int64(1) << t
+    double = d1 == d2
+    n_dice = 4 if double else 2
+    todo = work[0:5]  # sources still to try at each depth, as bit masks
+    path = work[5:17].reshape((4, 3))  # (src, dst, hit) of the moves on the search path
+    mask = table.shape[0] - 1
+    n = 0
+    best = 0  # pips of the kept plays: more dice beat fewer; one die alone: the larger
+    for order in range(1 if double else 2):
+        first = d1 if order == 0 else d2
+        second = d2 if order == 0 else d1
+        depth = 0
+        fresh = True  # todo[depth] is still to be computed
+        while True:
+            die = first if depth == 0 else second
+            if fresh:
+                fresh = False
+                cand = np.int64(0)
+                if depth < n_dice:
+                    # sources a checker can leave with this die; for doubles no higher than
+                    # the last one moved (equal-die moves can always be played in that order)
+                    limit = path[depth - 1, 0] if (double and depth > 0) else 24
+                    movers = _BAR_BIT if occ & _BAR_BIT else occ  # the bar enters first
+                    movers &= (np.int64(2) << limit) - 1
+                    cand = movers & ~(blocked << die) & ~((np.int64(1) << die) - 1)
+                    if (occ >> 6) == 0:  # every checker home: bearing off
+                        cand |= movers & (np.int64(1) << (die - 1))
+                        hi = _HIGHEST6[occ & _HOME]  # a larger die: the highest point only
+                        if 0 <= hi < die - 1:
+                            cand |= movers & (np.int64(1) << hi)
+                todo[depth] = cand
+                if cand == 0 and depth > 0:
+                    # a leaf: nothing more can (or need) be played
+                    if double:
+                        pips = depth * first
+                    else:
+                        pips = first + second if depth == 2 else first
+                    if pips > best:
+                        # a longer (or larger-die) play exists: all kept so far is illegal
+                        for k in range(n):
+                            table[slots[k]] = -1
+                        n = 0
+                        best = pips
+                    if pips == best:
+                        i = np.int64((h ^ (h >> np.uint64(29))) & np.uint64(mask))
+                        dup = False
+                        while table[i] != -1:
+                            j = table[i]
+                            if table_keys[j] == h:
+                                dup = True
+                                for p in range(25):
+                                    if out_boards[j, 1, p] != me[p] or out_boards[j, 0, p] != opp[p]:
+                                        dup = False
+                                        break
+                                if dup:
+                                    break
+                            i = (i + 1) & mask
+                        if not dup and n < min(out_boards.shape[0], out_moves.shape[0]):
+                            table[i] = n
+                            table_keys[n] = h
+                            slots[n] = i
+                            for p in range(25):
+                                out_boards[n, 0, p] = opp[p]
+                                out_boards[n, 1, p] = me[p]
+                            for k in range(4):
+                                if k < depth:
+                                    out_moves[n, k, 0] = path[k, 0]
+                                    out_moves[n, k, 1] = path[k, 1]
+                                    out_moves[n, k, 2] = path[k, 2]
+                                else:
+                                    out_moves[n, k, 0] = -1
+                                    out_moves[n, k, 1] = -1
+                                    out_moves[n, k, 2] = 0
+                            n += 1
+            if todo[depth] == 0:
+                # this depth is done: step back, undoing the move that led here
+                if depth == 0:
+                    break
+                depth -= 1
+                src = path[depth, 0]
+                dst = path[depth, 1]
+                if dst >= 0:
+                    me[dst] -= 1
+                    h -= _WEIGHTS[1, dst]
+                    if me[dst] == 0:
+                        occ &= ~(np.int64(1) << dst)
+                    if path[depth, 2]:
+                        j = 23 - dst
+                        opp[j] = 1
+                        opp[24] -= 1
+                        h -= _WEIGHTS[0, 24] - _WEIGHTS[0, j]
+                me[src] += 1
+                h += _WEIGHTS[1, src]
+                occ |= np.int64(1) << src
+                continue
+            # take the lowest untried source and make its move
+            bit = todo[depth] & -todo[depth]
+            todo[depth] ^= bit
+            src = _DEBRUIJN[((bit * 0x077CB531) & 0xFFFFFFFF) >> 27]
+            dst = src - die if src >= die else -1
+            me[src] -= 1
+            h -= _WEIGHTS[1, src]
+            if me[src] == 0:
+                occ &= ~(np.int64(1) << src)
+            hit = 0
+            if dst >= 0:
+                j = 23 - dst
+                if opp[j] == 1:
+                    hit = 1
+                    opp[j] = 0
+                    opp[24] += 1
+                    h += _WEIGHTS[0, 24] - _WEIGHTS[0, j]
+                me[dst] += 1
+                h += _WEIGHTS[1, dst]
+                occ |= np.int64(1) << dst
+            path[depth, 0] = src
+            path[depth, 1] = dst
+            path[depth, 2] = hit
+            depth += 1
+            fresh = True
     for k in range(n):  # leave the table clean for the next call
         table[slots[k]] = -1
     return n
 
 
 @njit(cache=True)
-def _expand_two(me, opp, outside, d1, d2, path, out_boards, out_moves, table, table_keys,
-                slots):
-    n = 0
-    best = 0  # pips of the kept plays: both dice > the larger die alone > the smaller alone
-    for order in range(2):
-        a = d1 if order == 0 else d2
-        b = d2 if order == 0 else d1
-        for s1 in range(24, -1, -1):
-            if me[24] > 0 and s1 != 24:
-                break
-            t1 = _target(me, opp, outside, s1, a)
-            if t1 == _NO_MOVE:
-                continue
-            outside, hit1 = _make(me, opp, outside, s1, t1)
-            path[0, 0] = s1
-            path[0, 1] = t1
-            path[0, 2] = hit1
-            second = False
-            for s2 in range(24, -1, -1):
-                if me[24] > 0 and s2 != 24:
-                    break
-                t2 = _target(me, opp, outside, s2, b)
-                if t2 == _NO_MOVE:
-                    continue
-                second = True
-                outside, hit2 = _make(me, opp, outside, s2, t2)
-                path[1, 0] = s2
-                path[1, 1] = t2
-                path[1, 2] = hit2
-                n, best = _keep(me, opp, path, 2, a + b, n, best, out_boards, out_moves,
-                                table, table_keys, slots)
-                outside = _unmake(me, opp, outside, s2, t2, hit2)
-            if not second and best <= a:
-                path[1, 0] = -1
-                n, best = _keep(me, opp, path, 1, a, n, best, out_boards, out_moves,
-                                table, table_keys, slots)
-            outside = _unmake(me, opp, outside, s1, t1, hit1)
-    return n
-
-
-@njit(cache=True)
-def _expand_double(me, opp, outside, d, path, out_boards, out_moves, table, table_keys,
-                   slots):
-    # Four levels written out; sources never increase from one level to the next (any set of
-    # equal-die moves can be played in that order), which prunes most permutations.
-    n = 0
-    best = 0
-    for s1 in range(24, -1, -1):
-        if me[24] > 0 and s1 != 24:
-            break
-        t1 = _target(me, opp, outside, s1, d)
-        if t1 == _NO_MOVE:
-            continue
-        outside, x1 = _make(me, opp, outside, s1, t1)
-        path[0, 0] = s1
-        path[0, 1] = t1
-        path[0, 2] = x1
-        more1 = False
-        for s2 in range(s1, -1, -1):
-            if me[24] > 0 and s2 != 24:
-                break
-            t2 = _target(me, opp, outside, s2, d)
-            if t2 == _NO_MOVE:
-                continue
-            more1 = True
-            outside, x2 = _make(me, opp, outside, s2, t2)
-            path[1, 0] = s2
-            path[1, 1] = t2
-            path[1, 2] = x2
-            more2 = False
-            for s3 in range(s2, -1, -1):
-                if me[24] > 0 and s3 != 24:
-                    break
-                t3 = _target(me, opp, outside, s3, d)
-                if t3 == _NO_MOVE:
-                    continue
-                more2 = True
-                outside, x3 = _make(me, opp, outside, s3, t3)
-                path[2, 0] = s3
-                path[2, 1] = t3
-                path[2, 2] = x3
-                more3 = False
-                for s4 in range(s3, -1, -1):
-                    if me[24] > 0 and s4 != 24:
-                        break
-                    t4 = _target(me, opp, outside, s4, d)
-                    if t4 == _NO_MOVE:
-                        continue
-                    more3 = True
-                    outside, x4 = _make(me, opp, outside, s4, t4)
-                    path[3, 0] = s4
-                    path[3, 1] = t4
-                    path[3, 2] = x4
-                    n, best = _keep(me, opp, path, 4, 4 * d, n, best, out_boards,
-                                    out_moves, table, table_keys, slots)
-                    outside = _unmake(me, opp, outside, s4, t4, x4)
-                if not more3 and best <= 3 * d:
-                    n, best = _keep(me, opp, path, 3, 3 * d, n, best, out_boards,
-                                    out_moves, table, table_keys, slots)
-                outside = _unmake(me, opp, outside, s3, t3, x3)
-            if not more2 and best <= 2 * d:
-                n, best = _keep(me, opp, path, 2, 2 * d, n, best, out_boards, out_moves,
-                                table, table_keys, slots)
-            outside = _unmake(me, opp, outside, s2, t2, x2)
-        if not more1 and best <= d:
-            n, best = _keep(me, opp, path, 1, d, n, best, out_boards, out_moves, table,
-                            table_keys, slots)
-        outside = _unmake(me, opp, outside, s1, t1, x1)
-    return n
-
-
-@njit(cache=True, inline="always")
-def _keep(me, opp, path, n_moves, pips, n, best, out_boards, out_moves, table, table_keys,
-          slots):
-    """Add the working board to the results unless it is there already or too short a play."""
-    if pips < best:
-        return n, best
-    if pips > best:
-        # a longer (or larger-die) play exists: everything kept so far is illegal
-        for k in range(n):
-            table[slots[k]] = -1
-        n = 0
-        best = pips
-    h = _hash(me, opp)
-    mask = table.shape[0] - 1
-    i = np.int64(h & np.uint64(mask))
-    while table[i] != -1:
-        j = table[i]
-        if table_keys[j] == h and _same(out_boards[j], me, opp):
-            return n, best
-        i = (i + 1) & mask
-    if n >= out_boards.shape[0]:
-        return n, best  # cannot happen below MAX_RESULTS distinct results
-    table[i] = n
-    table_keys[n] = h
-    slots[n] = i
-    for p in range(25):
-        out_boards[n, 0, p] = opp[p]
-        out_boards[n, 1, p] = me[p]
-    for k in range(4):
-        if k < n_moves:
-            out_moves[n, k, 0] = path[k, 0]
-            out_moves[n, k, 1] = path[k, 1]
-            out_moves[n, k, 2] = path[k, 2]
-        else:
-            out_moves[n, k, 0] = -1
-            out_moves[n, k, 1] = -1
-            out_moves[n, k, 2] = 0
-    return n + 1, best
-
-
-@njit(cache=True, inline="always")
-def _same(stored, me, opp):
-    for i in range(25):
-        if stored[1, i] != me[i] or stored[0, i] != opp[i]:
-            return False
-    return True
-
-
 def new_buffers():
-    """Scratch arrays for ``generate`` (one set per thread)."""
+    """Scratch arrays for ``generate``, in its argument order after the dice (one per thread):
+    out_boards, out_moves, table, table_keys, slots, work_board, work."""
     return (
         np.empty((MAX_RESULTS, 2, 25), np.int8),
         np.empty((MAX_RESULTS, 4, 3), np.int8),
         np.full(_HASH_SIZE, -1, np.int32),
         np.empty(MAX_RESULTS, np.uint64),
         np.empty(MAX_RESULTS, np.int64),
+        np.empty((2, 25), np.int8),
+        np.empty(17, np.int64),
     )
 
 
@@ -289,25 +211,19 @@ def results_batch(boards, dice):
     none. The mover stays in row 1 of every result.
     """
     n_pos = boards.shape[0]
-    buf_b = np.empty((MAX_RESULTS, 2, 25), np.int8)
-    buf_m = np.empty((MAX_RESULTS, 4, 3), np.int8)
-    table = np.full(_HASH_SIZE, -1, np.int32)
-    keys = np.empty(MAX_RESULTS, np.uint64)
-    slots = np.empty(MAX_RESULTS, np.int64)
+    _, moves, table, keys, slots, work_board, work = new_buffers()
     offsets = np.empty(n_pos + 1, np.int64)
-    cap = max(16, n_pos * 24)
+    cap = n_pos * 20 + MAX_RESULTS
     out = np.empty((cap, 2, 25), np.int8)
     m = 0
     offsets[0] = 0
     for p in range(n_pos):
-        k = generate(boards[p], dice[p, 0], dice[p, 1], buf_b, buf_m, table, keys, slots)
-        if m + k > cap:
-            while m + k > cap:
-                cap *= 2
+        if m + MAX_RESULTS > cap:  # room for the busiest position, written in place
+            cap = 2 * cap
             grown = np.empty((cap, 2, 25), np.int8)
             grown[:m] = out[:m]
             out = grown
-        out[m:m + k] = buf_b[:k]
-        m += k
+        m += generate(boards[p], dice[p, 0], dice[p, 1], out[m:], moves, table, keys, slots,
+                      work_board, work)
         offsets[p + 1] = m
-    return out[:m].copy(), offsets
+    return out[:m], offsets
