@@ -13,6 +13,9 @@ from .board import (
     start_board,
     swap_sides,
 )
+from .encode import pubeval122, tesauro198
+from .env import BackgammonEnv  # importing it registers "Backgammon-v0" with Gymnasium
+from .ids import board_from_position_id, position_id
 from .legal import NotationError, Play, legal_plays, legal_results_batch, parse_play
 from .loops import random_games, random_positions
 from .notation import format_moves
