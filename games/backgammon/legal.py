@@ -127,14 +127,18 @@ def parse_play(board, d1: int, d2: int, text: str) -> Play:
         raise NotationError(_why_illegal(b, d1, d2, t, parts, plays))
     if len(same) == 1:
         return same[0]
-    # Equal mover's rows that differ in hits: the written points decide. A play can hit only
-    # where the text lands (every point it names after a source), and must hit where it says *.
+    # Equal mover's rows that differ in hits: the written points decide. A play hits only where
+    # the text lands (every point named after a source), surely where a named landing point held
+    # a blot, and where the text says *.
     named = {p for points, _h, _c in parts for p in points[1:] if p != OFF_INDEX}
+    blots = {p for p in named if b[0, 23 - p] == 1}
     starred = {p for points, hits, _c in parts for p, h in zip(points, hits) if h}
-    fits = [p for p in same if _hit_points(b, p) <= named and starred <= _hit_points(b, p)]
+    fits = [p for p in same if (blots | starred) <= _hit_points(b, p) <= named]
     if len(fits) == 1:
         return fits[0]
     options = ", ".join(p.notation for p in (fits or same))
+    if not fits:
+        raise NotationError(f"{t!r} with {d1}{d2} names hits that no legal play makes; did you mean {options}?")
     raise NotationError(f"{t!r} with {d1}{d2} is ambiguous: it could be {options}; name the hit points")
 
 

@@ -24,43 +24,44 @@ def point_name(index: int) -> str:
 def format_moves(moves) -> str:
     """gnubg's notation of a move sequence: ``24/18*/13``, ``13/7(2)``, ``bar/22``, ``6/off``.
 
-    Moves of one checker are chained (intermediate points are kept only where it hit), parts are
-    ordered by source point, highest first, and repeated parts are written once with ``(n)``.
+    As gnubg's FormatMove: moves sorted by source then destination, highest first; each move
+    continued by later moves of the same checker; parts stay in the order of their first move; equal parts are written once with
+    ``(n)``, with ``*`` where any of them hit (``13/1*(2)``); intermediate points are written
+    only where a checker hit.
     """
-    moves = [(int(s), int(d), bool(h)) for s, d, h in moves if s >= 0]
+    moves = sorted(((int(s), int(d), bool(h)) for s, d, h in moves if s >= 0), reverse=True)
     if not moves:
         return ""
-    moves.sort(key=lambda m: (m[0], m[1]), reverse=True)
     used = [False] * len(moves)
-    chains = []  # each: list of (point, hit) visited, starting with the source
+    parts: list[list] = []  # each: [points, hits, count]
     for i, (src, dst, hit) in enumerate(moves):
         if used[i]:
             continue
         used[i] = True
         chain = [(src, False), (dst, hit)]
-        # continue with the same checker while another move starts where it landed (if a
-        # different checker made that move, the resulting position is the same)
-        while chain[-1][0] != OFF_INDEX:
+        while chain[-1][0] != OFF_INDEX:  # the same checker (or an equivalent one) moves on
             at = chain[-1][0]
-            nxt = next((j for j in range(len(moves)) if not used[j] and moves[j][0] == at), None)
+            nxt = next((j for j in range(i + 1, len(moves)) if not used[j] and moves[j][0] == at), None)
             if nxt is None:
                 break
             used[nxt] = True
             chain.append((moves[nxt][1], moves[nxt][2]))
-        # drop intermediate points that were not hits
-        kept = [chain[0]] + [p for p in chain[1:-1] if p[1]] + [chain[-1]]
-        chains.append(tuple(kept))
-    # identical parts are written once with a count; order by source, then destination
-    counts: dict[tuple, int] = {}
-    for c in chains:
-        counts[c] = counts.get(c, 0) + 1
-    parts = []
-    for c in sorted(counts, key=lambda c: [p[0] for p in c], reverse=True):
-        text = "/".join(point_name(p) + ("*" if h else "") for p, h in c)
-        if counts[c] > 1:
-            text += f"({counts[c]})"
-        parts.append(text)
-    return " ".join(parts)
+        points = [p for p, _ in chain]
+        hits = [h for _, h in chain]
+        for part in parts:  # equal paths merge, hits or-ed: 3/2*/1* and 3/2/1 -> 3/2*/1*(2)
+            if part[0] == points:
+                part[1] = [a or b for a, b in zip(part[1], hits)]
+                part[2] += 1
+                break
+        else:
+            parts.append([points, hits, 1])
+    out = []
+    for points, hits, count in parts:
+        last = len(points) - 1  # intermediate points are written only where the checker hit
+        text = "/".join(point_name(p) + ("*" if h else "")
+                        for k, (p, h) in enumerate(zip(points, hits)) if k in (0, last) or h)
+        out.append(text + (f"({count})" if count > 1 else ""))
+    return " ".join(out)
 
 
 class NotationError(ValueError):
