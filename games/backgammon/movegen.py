@@ -66,6 +66,7 @@ def generate(board, d1, d2, out_boards, out_moves, table, table_keys, slots, wor
             blocked |= np.int64(1) << t
     double = d1 == d2
     n_dice = 4 if double else 2
+    bar_at_start = me[24] > 0
     todo = work[0:5]  # sources still to try at each depth, as bit masks
     path = work[5:17].reshape((4, 3))  # (src, dst, hit) of the moves on the search path
     mask = table.shape[0] - 1
@@ -94,6 +95,12 @@ def generate(board, d1, d2, out_boards, out_moves, table, table_keys, slots, wor
                         if 0 <= hi < die - 1:
                             cand |= movers & (np.int64(1) << hi)
                 todo[depth] = cand
+                if order == 1 and depth == 1 and not bar_at_start and path[0, 1] >= 0:
+                    # second order, second die: two ordinary moves of different checkers were
+                    # already found the other way round (without the bar and bearing off, a
+                    # move's legality does not depend on the other one), so only the checker
+                    # that just moved, or a bear-off, can give a new result
+                    todo[depth] = cand & ((np.int64(1) << path[0, 1]) | ((np.int64(1) << die) - 1))
                 if cand == 0 and depth > 0:
                     # a leaf: nothing more can (or need) be played
                     if double:
