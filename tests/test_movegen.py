@@ -149,7 +149,6 @@ def random_board(draw):
     """Any valid board, with bias towards bar, bear-off and blocked points."""
     b = np.zeros((2, 25), np.int8)
     phase = draw(st.sampled_from(["any", "home", "bar"]))
-    free = list(range(24))
     for row in (1, 0):
         n = draw(st.integers(0 if row == 0 else 1, 15))
         for _ in range(n):

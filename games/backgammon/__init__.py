@@ -19,3 +19,10 @@ from .ids import board_from_position_id, position_id
 from .legal import NotationError, Play, legal_plays, legal_results_batch, parse_play
 from .loops import random_games, random_positions
 from .notation import format_moves
+
+__all__ = [
+    "BackgammonEnv", "NotationError", "Play", "as_board", "board_from_position_id", "borne_off",
+    "check_dice", "format_moves", "game_result", "is_race", "legal_plays", "legal_results_batch",
+    "parse_play", "pip_counts", "position_id", "pubeval122", "random_games", "random_positions",
+    "start_board", "swap_sides", "tesauro198",
+]

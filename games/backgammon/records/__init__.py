@@ -1,0 +1,61 @@
+"""Match records: reading every dialect of the Jellyfish-style .mat text and gnubg's SGF,
+replaying each play with the engine, the decisions they contain, and writing gnubg's .mat.
+
+    from games.backgammon import records
+    match = records.read_match(path)          # lenient: bad games carry an error, others are kept
+    for d in records.decisions(match):        # every checker play of every good game
+        d.board, d.dice, d.chosen, d.player, d.forced
+    records.write_mat(match, "out.mat")       # gnubg's layout
+
+The formats and their dialects are described in the shared reference, formats.md.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .decisions import decisions
+from .mat import parse_mat
+from .model import CheckerPlay, CubeAction, Decision, Game, Match, RecordError, Unplayed
+from .sgf import parse_sgf
+from .source import read_text
+from .writer import format_mat, write_mat
+
+
+def read_match(path, strict: bool = False) -> Match:
+    """Read a match record (.mat/.txt Jellyfish-style text in any dialect, or gnubg .sgf).
+
+    Every play is replayed from the starting position and matched to a legal result. A play that
+    cannot be matched is a RecordError (file, line, text, reason) for its game: the rest of that
+    game is skipped, every other game kept (``match.errors``, ``game.error``). An empty, binary or
+    truncated file gives a Match whose errors say so, never an exception. With ``strict=True`` the
+    first RecordError is raised instead.
+    """
+    name = str(path)
+    text, error = read_text(path)
+    if error is not None:
+        if strict:
+            raise error
+        return Match(name, errors=(error,))
+    if _is_sgf(name, text):
+        return parse_sgf(text, name, strict)
+    return parse_mat(text, name, strict)
+
+
+def _is_sgf(name: str, text: str) -> bool:
+    head = text.lstrip()[:200]
+    return head.startswith("(;") or (Path(name).suffix.lower() == ".sgf" and head.startswith("("))
+
+
+__all__ = [
+    "read_match",
+    "decisions",
+    "write_mat",
+    "format_mat",
+    "Match",
+    "Game",
+    "Decision",
+    "RecordError",
+    "CheckerPlay",
+    "CubeAction",
+    "Unplayed",
+]
