@@ -166,9 +166,9 @@ def _why_illegal(board, d1, d2, text, parts, plays) -> str:
     if pips is not None and pips != sum(dice[:n_needed]) and n_needed == len(dice):
         return msg + f": it moves {pips} pips, the dice give {sum(dice)} and all of them can be played"
     for points, _h, _c in parts:
-        for a, b in zip(points, points[1:]):
-            if b >= 0 and board[0, 23 - b] >= 2:
-                return msg + f": the {point_name(b)}-point is held by the opponent"
+        for p in points[1:]:
+            if p >= 0 and board[0, 23 - p] >= 2:
+                return msg + f": the {point_name(p)}-point is held by the opponent"
     if n_needed < len(dice):
         return msg + f"; only {n_needed} of the dice can be played here, e.g. {plays[0].notation}"
     return msg + "; legal plays include " + ", ".join(p.notation for p in plays[:6])

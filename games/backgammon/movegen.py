@@ -18,7 +18,6 @@ from numba import njit
 
 MAX_RESULTS = 4096  # the busiest positions known have under 1,000 distinct results
 _HASH_SIZE = 8192   # open addressing, power of two, at least 2 x MAX_RESULTS
-_NO_MOVE = -2
 
 
 # Leaf hash: a weighted sum of the 50 cells with random odd 64-bit weights (wrapping), kept
