@@ -2,7 +2,6 @@
 import base64
 import gzip
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +17,9 @@ from games.backgammon.ids import (
     position_id,
 )
 
-ANALYSIS = Path("/work/shared/data/human-analysis/lasse-4ply.jsonl.gz")
+from conftest import shared_data
+
+ANALYSIS = shared_data() / "human-analysis" / "lasse-4ply.jsonl.gz"
 
 
 def random_boards(n: int, seed: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -38,14 +39,11 @@ class Play:
 
     board: np.ndarray
     moves: np.ndarray
-    _notation: list = field(default_factory=list, repr=False, compare=False)
 
-    @property
+    @cached_property  # written on first use only: most plays are never shown
     def notation(self) -> str:
         """gnubg's notation, in the mover's numbering: ``24/18*/13``, ``bar/22``, ``13/7(2)``."""
-        if not self._notation:
-            self._notation.append(format_moves(self.moves))
-        return self._notation[0]
+        return format_moves(self.moves)
 
     def key(self) -> bytes:
         return self.board.tobytes()

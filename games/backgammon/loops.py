@@ -13,6 +13,17 @@ def _roll():
 
 
 @njit(cache=True)
+def _set_start(board):
+    """Overwrite ``board`` with the opening position (both rows alike)."""
+    board[:, :] = 0
+    for s in range(2):
+        board[s, 5] = 5
+        board[s, 7] = 3
+        board[s, 12] = 5
+        board[s, 23] = 2
+
+
+@njit(cache=True)
 def _points_won(winner, loser):
     left = 0
     for i in range(25):
@@ -33,12 +44,7 @@ def _random_games(n, seed, max_plies):
     out_b, out_m, table, keys, slots, work_board, work = movegen.new_buffers()
     board = np.empty((2, 25), np.int8)
     for g in range(n):
-        board[:, :] = 0
-        for s in range(2):
-            board[s, 5] = 5
-            board[s, 7] = 3
-            board[s, 12] = 5
-            board[s, 23] = 2
+        _set_start(board)
         # opening roll: one die each, ties re-thrown; the higher die moves first
         d1, d2 = _roll()
         while d1 == d2:
@@ -93,12 +99,7 @@ def _random_positions(n, seed):
     board = np.empty((2, 25), np.int8)
     i = 0
     while i < n:
-        board[:, :] = 0
-        for s in range(2):
-            board[s, 5] = 5
-            board[s, 7] = 3
-            board[s, 12] = 5
-            board[s, 23] = 2
+        _set_start(board)
         while i < n:
             d1, d2 = _roll()
             boards[i] = board
