@@ -301,7 +301,7 @@ def main(argv=None) -> int:
 
     p = argparse.ArgumentParser(description="Backgammon move generation and game speed against gnubg-nn and OpenSpiel, one core.")
     add_arguments(p)
-    return run_from_args(p.parse_args(argv))
+    return run_command(p.parse_args(argv))
 
 
 def add_arguments(p) -> None:
@@ -313,7 +313,7 @@ def add_arguments(p) -> None:
     p.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
 
 
-def run_from_args(args) -> int:
+def run_command(args) -> int:
     res = run(n_positions=args.positions, seconds=args.seconds, seed=args.seed,
               peers=not args.no_peers, startup=not args.no_startup)
     if args.json:

@@ -1,0 +1,72 @@
+"""GNU Backgammon (through the optional gnubg-nn module) as a player and judge.
+
+gnubg-nn is GPL and an optional extra (``pip install comparison-games[test]``): this module is
+imported only when a command asks for gnubg (``match A gnubg``, ``records generate --engine gnubg``,
+``bench accuracy``), never by the rest of the package.
+
+Scores are cubeless money equities of the result, from the mover's side: gnubg evaluates the
+position after the play with the opponent on roll, at ``plies`` (0 = its neural nets alone), and
+the mover's equity is minus the opponent's. That is how gnubg itself ranks plays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .board import as_board, game_result, swap_sides
+from .bots import Bot
+from .legal import legal_plays
+
+
+def import_gnubg():
+    """The gnubg_nn module, or an ImportError that says how to install it."""
+    try:
+        import gnubg_nn
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError("gnubg players need the optional gnubg-nn module (GPL): "
+                          "pip install gnubg-nn   (or: pip install -e '.[test]')") from e
+    return gnubg_nn
+
+
+def cubeless_equity(probs) -> float:
+    """Money equity of gnubg's 5 probabilities (win, win gammon, win bg, lose gammon, lose bg)."""
+    w, wg, wbg, lg, lbg = probs
+    return 2.0 * w - 1.0 + wg + wbg - lg - lbg
+
+
+class GnubgBot(Bot):
+    """gnubg at ``plies`` (0, 1, 2...): ranks every legal result by its cubeless equity."""
+
+    def __init__(self, plies: int = 0):
+        self.gnubg = import_gnubg()
+        self.plies = int(plies)
+        self.name = f"gnubg-{self.plies}ply"
+
+    def result_equities(self, results: np.ndarray) -> np.ndarray:
+        """Equity for the mover of each result (M, 2, 25), mover in row 1: float64 (M,)."""
+        out = np.empty(len(results))
+        for i, r in enumerate(results):
+            won = game_result(r)  # the mover has just borne off: the game is over
+            if won:
+                out[i] = float(won)
+                continue
+            opp = swap_sides(r)
+            out[i] = -cubeless_equity(self.gnubg.probabilities(opp.tolist(), self.plies))
+        return out
+
+    def score_plays(self, board, plays):
+        return self.result_equities(np.stack([p.board for p in plays]))
+
+    def choose(self, board, d1, d2, rng=None):
+        b = as_board(board)
+        plays = legal_plays(b, d1, d2)
+        if not plays:
+            return None
+        if len(plays) == 1:
+            return plays[0]
+        return plays[int(np.argmax(self.score_plays(b, plays)))]
+
+    def __repr__(self):
+        return f"GnubgBot(plies={self.plies})"
+
+
+__all__ = ["GnubgBot", "cubeless_equity", "import_gnubg"]
