@@ -1,11 +1,158 @@
-"""train (being built)."""
+"""``python -m comparison train``: expert records -> a model file.
+
+    python -m comparison train --records DIR... --out model.pt [--model mlp --hidden 128 --loss pairwise]
+
+Builds (or reuses) the decision cache of the records, holds out the latest matches for validation
+(``--split date``), trains with comparison.train.Trainer, writes the best model to ``--out``, the
+resume state to ``<out>.last`` and the training curves to ``<out>.png``.
+
+The game is plugged in here (``--game``); comparison/ itself stays game-agnostic.
+"""
+from __future__ import annotations
+
+import json
 import sys
+
+GAMES = {"backgammon": "games.backgammon.dataset"}
+
+
+def _hidden(text: str):
+    try:
+        widths = tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise ValueError(f"--hidden: expected widths like 128 or 256,64, got {text!r}") from None
+    if any(w < 1 for w in widths):
+        raise ValueError(f"--hidden: widths must be positive, got {text!r}")
+    return widths
 
 
 def add_arguments(p) -> None:
-    pass
+    d = p.add_argument_group("data")
+    d.add_argument("--records", nargs="+", metavar="PATH",
+                   help="record files or folders (.mat/.txt/.sgf); default: the corpus bundled with the package")
+    d.add_argument("--game", default="backgammon", choices=sorted(GAMES), help="the game (default backgammon)")
+    d.add_argument("--encoding", default="extended",
+                   help="candidate encoding: tesauro198, pubeval122, extended (tesauro198 + hand-made features), "
+                        "tokens (for --model moe); default extended")
+    d.add_argument("--split", default="date", choices=("date", "random", "none"),
+                   help="validation split: the latest matches by date (default), random matches, or none")
+    d.add_argument("--valid-fraction", type=float, default=0.1, help="share of decisions held out (default 0.1)")
+    d.add_argument("--valid-records", nargs="+", metavar="PATH", help="validate on these records instead of a split")
+    d.add_argument("--cache", metavar="DIR", help="decision cache folder (default ~/.cache/comparison-games)")
+    d.add_argument("--workers", type=int, default=2, help="processes reading records (default 2)")
+
+    m = p.add_argument_group("model")
+    m.add_argument("--model", default="mlp", choices=("linear", "mlp", "moe"), help="scorer (default mlp)")
+    m.add_argument("--hidden", default="128", help="hidden widths, e.g. 128 or 256,64 (default 128)")
+    m.add_argument("--activation", default="relu", help="relu, tanh, sigmoid or gelu (default relu)")
+    m.add_argument("--router", default="token_choice", help="mixture-of-experts router (--model moe)")
+    m.add_argument("--experts", type=int, default=4, help="number of experts (--model moe; default 4)")
+    m.add_argument("--moe-options", default="{}", metavar="JSON",
+                   help='extra keyword arguments of moe.build_scorer, e.g. \'{"top_k": 2}\'')
+    m.add_argument("--upcycle-from", metavar="FILE",
+                   help="start a --model moe from this dense model file: every expert a copy of it")
+
+    t = p.add_argument_group("training")
+    t.add_argument("--loss", default="pairwise", help="pairwise (Tesauro), listwise, margin, relative_score")
+    t.add_argument("--epochs", type=int, default=20, help="epochs at most (default 20)")
+    t.add_argument("--batch-size", type=int, default=128, help="decisions per step (default 128)")
+    t.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    t.add_argument("--weight-decay", type=float, default=0.0)
+    t.add_argument("--schedule", default="cosine", choices=("cosine", "constant"))
+    t.add_argument("--patience", type=int, default=4, help="early stopping patience in epochs (default 4)")
+    t.add_argument("--max-seconds", type=float, help="training time budget in seconds")
+    t.add_argument("--max-steps", type=int, help="step budget")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N (default auto)")
+    t.add_argument("--threads", type=int, help="torch CPU threads")
+    t.add_argument("--out", required=True, metavar="FILE", help="model file to write (best validation agreement)")
+    t.add_argument("--resume", action="store_true", help="continue an interrupted run from <out>.last")
+    t.add_argument("--plot", metavar="PNG", help="training curves (default <out>.png; 'none' for no plot)")
+    t.add_argument("--no-progress", action="store_true")
+
+
+def load_data(args, game):
+    """(train, valid) decision sets as the arguments ask."""
+    import numpy as np
+
+    from comparison.data import split_latest
+
+    paths = args.records or [game.default_records()]
+    data = game.build_dataset(paths, cache_dir=args.cache, workers=args.workers, progress=not args.no_progress)
+    if args.valid_records:
+        valid = game.build_dataset(args.valid_records, cache_dir=args.cache, workers=args.workers,
+                                   progress=not args.no_progress)
+        return data, valid
+    if args.split == "none":
+        return data, None
+    if args.split == "date":
+        order = game.chronological_order(data)
+    else:  # random whole matches
+        order = np.random.default_rng(args.seed).permutation(int(data.meta["file"].max()) + 1)[data.meta["file"]]
+    return split_latest(data, order, data.meta["file"], args.valid_fraction)
+
+
+def build_model(args, game, feature_shape):
+    from comparison import checkpoint, models
+
+    if args.model in ("linear", "mlp"):
+        if len(feature_shape) != 1:
+            raise ValueError(f"--model {args.model} needs a flat encoding; {args.encoding} gives {feature_shape}")
+        return models.build_scorer(args.model, d_in=feature_shape[0], hidden=_hidden(args.hidden),
+                                   activation=args.activation)
+    from comparison import moe
+
+    options = json.loads(args.moe_options)
+    if len(feature_shape) != 2:
+        raise ValueError(f"--model moe needs a token encoding (--encoding tokens); {args.encoding} gives {feature_shape}")
+    n_tokens, d_token = feature_shape
+    if args.upcycle_from:
+        dense = checkpoint.load(args.upcycle_from).model
+        return moe.upcycle(dense, router=args.router, n_experts=args.experts, n_tokens=n_tokens, d_token=d_token,
+                           **options)
+    return moe.build_scorer(router=args.router, n_tokens=n_tokens, d_token=d_token, n_experts=args.experts, **options)
 
 
 def run_command(args) -> int:
-    print("not available yet: train", file=sys.stderr)
-    return 2
+    import importlib
+
+    from comparison import models
+    from comparison.checkpoint import CheckpointError
+    from comparison.train import TrainConfig, Trainer, plot_history
+
+    game = importlib.import_module(GAMES[args.game])
+    try:
+        featurize = game.get_encoding(args.encoding)
+        train, valid = load_data(args, game)
+        model = build_model(args, game, game.feature_shape(args.encoding))
+    except (ValueError, FileNotFoundError, CheckpointError) as e:
+        print(f"train: {e}", file=sys.stderr)
+        return 2
+    cfg = TrainConfig(loss=args.loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                      weight_decay=args.weight_decay, schedule=args.schedule, patience=args.patience, seed=args.seed,
+                      device=args.device, max_steps=args.max_steps, max_seconds=args.max_seconds, threads=args.threads)
+    meta = {"game": args.game, "encoding": args.encoding, "records": [str(p) for p in (args.records or ["<bundled>"])],
+            "split": args.split, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
+    trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
+    if trainer.is_main:
+        print(f"{len(train):,} training decisions ({train.n_items:,} candidates), "
+              f"{len(valid) if valid else 0:,} validation; {args.model} scorer, {models.n_parameters(model):,} "
+              f"parameters; loss {args.loss}; device {trainer.device}", file=sys.stderr)
+    try:
+        if args.resume and not trainer.resume():
+            print(f"train: nothing to resume at {args.out}.last; starting afresh", file=sys.stderr)
+        trainer.fit()
+    except KeyboardInterrupt:
+        return 130
+    except CheckpointError as e:
+        print(f"train: {e}", file=sys.stderr)
+        return 2
+    if trainer.is_main:
+        best = max((r.get("valid_top1", float("nan")) for r in trainer.history), default=float("nan"))
+        print(f"best validation agreement {100 * best:.2f}%; model written to {args.out}")
+        if args.plot != "none":
+            png = args.plot or f"{args.out}.png"
+            plot_history(trainer.history, png, title=f"{args.model} {args.hidden if args.model != 'linear' else ''} "
+                                                     f"{args.encoding}, {args.loss} loss")
+            print(f"training curves: {png}")
+    return 0

@@ -1,11 +1,182 @@
-"""bench accuracy (being built)."""
+"""``python -m comparison bench accuracy``: how well players predict expert plays, and what their
+choices cost.
+
+    python -m comparison bench accuracy --model default pubeval gnubg --records ../shared/data/human-records
+
+On the non-forced decisions of the records (by default the same held-out split as ``train``'s:
+the latest 10% of the matches by date), every player ranks every candidate; reported per player:
+top-1 agreement with the recorded play, top-3, mean reciprocal rank; mean equity loss of its
+choice judged by gnubg 0-ply (cubeless money equity; needs the gnubg-nn extra) and by GNU
+Backgammon's 4-ply analyses of the same decisions where they exist (match-aware; the people's
+own loss is shown beside); and top-1 by game phase (contact, race, bear-off).
+
+Players: model files, ``default`` (the packaged model), ``pubeval``, ``gnubg`` (0-ply), ``random``.
+"""
+from __future__ import annotations
+
+import json
 import sys
+from pathlib import Path
+
+import numpy as np
+
+PHASES = ("contact", "race", "bearoff")
+DEFAULT_ANALYSIS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "human-analysis" / "lasse-4ply.jsonl.gz"
 
 
 def add_arguments(p) -> None:
-    pass
+    p.add_argument("--model", nargs="+", default=["default", "pubeval", "gnubg"], metavar="PLAYER",
+                   help="players: model files, default, pubeval, gnubg, random (default: default pubeval gnubg)")
+    p.add_argument("--records", nargs="+", metavar="PATH", help="record files or folders (default: the bundled corpus)")
+    p.add_argument("--split", default="date", choices=("date", "none"),
+                   help="evaluate on the latest matches as train holds them out (default), or on all decisions")
+    p.add_argument("--valid-fraction", type=float, default=0.1, help="held-out share with --split date (default 0.1)")
+    p.add_argument("--analysis", metavar="FILE",
+                   help="gnubg analyses (.jsonl.gz) of the records (default: ../shared/data/human-analysis/"
+                        "lasse-4ply.jsonl.gz when present; 'none' to skip)")
+    p.add_argument("--limit", type=int, help="evaluate at most this many decisions (a random sample)")
+    p.add_argument("--cache", metavar="DIR", help="decision cache folder")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--no-progress", action="store_true")
+
+
+# ------------------------------------------------------------------------------ scorers
+
+
+def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
+    """Every candidate's score by player ``name`` (higher = preferred), (M,)."""
+    if name == "pubeval":
+        from .bots import pubeval_scores, race_flags
+
+        race = np.repeat(race_flags(data.meta["board"]), data.sizes)
+        return pubeval_scores(data.items, race).astype(np.float64)
+    if name == "random":
+        return np.random.default_rng(seed).random(data.n_items)
+    if name.startswith("gnubg"):
+        from .gnubg_bot import GnubgBot
+
+        plies = int(name.partition(":")[2] or 0)
+        return GnubgBot(plies).result_equities(data.items)
+    from comparison.evaluate import score_set
+
+    from .agents import load_agent
+
+    agent = load_agent(None if name == "default" else name)
+    return score_set(agent.model, data, agent.featurize).astype(np.float64)
+
+
+def phases(boards: np.ndarray) -> np.ndarray:
+    """0 contact, 1 race, 2 bear-off (race with every mover checker home) of positions (G, 2, 25)."""
+    from .bots import race_flags
+
+    race = race_flags(boards)
+    home = boards[:, 1, 6:].sum(axis=1) == 0
+    return np.where(race & home, 2, np.where(race, 1, 0))
+
+
+# ------------------------------------------------------------------------------ the benchmark
+
+
+def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=None) -> dict:
+    """Metrics of each player on ``data``; ``analyses``: one Analysis or None per decision;
+    ``gnubg_equities``: gnubg 0-ply equity of every candidate (M,) or None."""
+    from comparison.evaluate import expert_ranks, picks, rank_metrics
+
+    log = log or (lambda s: None)
+    phase = phases(data.meta["board"])
+    starts = data.offsets[:-1]
+    out = {"decisions": len(data), "players": {}}
+    if analyses is not None:
+        human = [a.loss(data.items[s + c]) for a, s, c in zip(analyses, starts, data.chosen) if a is not None]
+        out["analysed_decisions"] = len(human)
+        out["human_loss_4ply_memg"] = 1000 * float(np.mean([x for x, _ in human])) if human else float("nan")
+    for name in players:
+        log(f"scoring with {name} ...")
+        reuse = name in ("gnubg", "gnubg:0") and gnubg_equities is not None
+        scores = gnubg_equities if reuse else player_scores(name, data, seed)
+        row = rank_metrics(scores, data.offsets, data.chosen)
+        ranks = expert_ranks(scores, data.offsets, data.chosen)
+        row["top1_by_phase"] = {ph: float((ranks[phase == k] == 1).mean()) if (phase == k).any() else float("nan")
+                                for k, ph in enumerate(PHASES)}
+        pick = picks(scores, data.offsets)
+        if gnubg_equities is not None:
+            best = np.maximum.reduceat(gnubg_equities, starts)
+            row["loss_0ply_memg"] = 1000 * float(np.mean(best - gnubg_equities[starts + pick]))
+        if analyses is not None:
+            lost = [a.loss(data.items[s + k]) for a, s, k in zip(analyses, starts, pick) if a is not None]
+            if lost:
+                row["loss_4ply_memg"] = 1000 * float(np.mean([x for x, _ in lost]))
+                row["listed_4ply"] = float(np.mean([ok for _, ok in lost]))
+        out["players"][name] = row
+    return out
+
+
+def format_table(res: dict) -> str:
+    lines = [f"{res['decisions']:,} non-forced decisions"
+             + (f", {res['analysed_decisions']:,} with gnubg 4-ply analyses (the people's own loss "
+                f"{res['human_loss_4ply_memg']:.1f} mEMG)" if "analysed_decisions" in res else "")]
+    head = f"{'player':<22} {'top-1':>7} {'top-3':>7} {'MRR':>6} {'loss 0-ply':>10} {'loss 4-ply':>10}  top-1 contact/race/bear-off"
+    lines += [head, "-" * len(head)]
+    for name, r in res["players"].items():
+        ph = "/".join(f"{100 * r['top1_by_phase'][p]:.1f}" for p in PHASES)
+        l0 = f"{r['loss_0ply_memg']:.1f}" if "loss_0ply_memg" in r else "-"
+        l4 = f"{r['loss_4ply_memg']:.1f}" if "loss_4ply_memg" in r else "-"
+        lines.append(f"{Path(name).name[:22]:<22} {100 * r['top1']:6.2f}% {100 * r['top3']:6.2f}% {r['mrr']:6.3f} "
+                     f"{l0:>10} {l4:>10}  {ph}")
+    lines.append("loss: mean equity lost by the player's choice, in millipoints (mEMG); 0-ply: gnubg 0-ply cubeless "
+                 "money equity; 4-ply: gnubg's cubeful match-aware analyses (unlisted choices charged the worst "
+                 "listed loss, a lower bound)")
+    return "\n".join(lines)
 
 
 def run_command(args) -> int:
-    print("not available yet: bench accuracy", file=sys.stderr)
-    return 2
+    from comparison.checkpoint import CheckpointError
+    from comparison.data import split_latest
+
+    from .dataset import build_dataset, chronological_order, default_records
+
+    log = (lambda s: None) if args.no_progress else (lambda s: print(s, file=sys.stderr))
+    try:
+        data = build_dataset(args.records or [default_records()], cache_dir=args.cache, workers=args.workers,
+                             progress=not args.no_progress)
+    except (ValueError, FileNotFoundError) as e:
+        print(f"bench accuracy: {e}", file=sys.stderr)
+        return 2
+    if args.split == "date":
+        _, data = split_latest(data, chronological_order(data), data.meta["file"], args.valid_fraction)
+    if args.limit and args.limit < len(data):
+        data = data.subset(np.sort(np.random.default_rng(args.seed).choice(len(data), args.limit, replace=False)))
+    analyses = None
+    analysis_path = args.analysis or (str(DEFAULT_ANALYSIS) if DEFAULT_ANALYSIS.exists() else None)
+    if analysis_path and analysis_path != "none":
+        from .analysis import match_decisions, read_analysis_index
+
+        log(f"matching decisions to {analysis_path} ...")
+        files = data.tables["files"][data.meta["file"]]
+        analyses = match_decisions(read_analysis_index(analysis_path), files, data.meta["game"], data.meta["board"],
+                                   data.meta["dice"])
+        if not any(a is not None for a in analyses):
+            analyses = None
+    gnubg_equities = None
+    try:
+        from .gnubg_bot import GnubgBot
+
+        log("gnubg 0-ply equities of every candidate ...")
+        gnubg_equities = GnubgBot(0).result_equities(data.items)
+    except ImportError:
+        log("gnubg-nn is not installed: no 0-ply equity loss, no gnubg player")
+        args.model = [m for m in args.model if not m.startswith("gnubg")]
+    try:
+        res = run(args.model, data, analyses, gnubg_equities, args.seed, log)
+    except CheckpointError as e:
+        print(f"bench accuracy: {e}", file=sys.stderr)
+        return 2
+    print(format_table(res))
+    if args.json:
+        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+__all__ = ["PHASES", "format_table", "phases", "player_scores", "run"]

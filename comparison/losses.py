@@ -1,0 +1,77 @@
+"""Losses over decision groups (see comparison.data.Batch for the layout).
+
+All take ``scores`` (M,) of every candidate row and the batch's ``group`` (M,), ``chosen`` (G,)
+(global row of the expert's candidate); each decision weighs the same, however many candidates
+it has, and the result is the mean over decisions.
+
+- ``pairwise``: Tesauro's comparison paradigm. For the pair (chosen a, other b) the symmetric
+  network says P(a better) = sigmoid(V(a) - V(b)); the target is 1, so the loss is
+  softplus(-(V(a) - V(b))), averaged over the decision's pairs.
+- ``listwise``: softmax over the whole decision, cross-entropy at the expert's choice.
+- ``margin``: hinge max(0, 1 - (V(a) - V(b))) over the pairs.
+- ``relative_score``: the paradigm comparison training replaced: regress a fixed target per play,
+  1 for the expert's and 0 for every other (squared error of sigmoid(V)), ignoring that only the
+  order within a decision matters.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def _per_group_mean(values: torch.Tensor, group: torch.Tensor, n_groups: int, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``values`` (M,) over the rows of each group where ``mask``; groups with no row give 0."""
+    v = torch.where(mask, values, torch.zeros_like(values))
+    total = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add_(0, group, v)
+    count = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add_(0, group, mask.to(values.dtype))
+    return total / count.clamp_min(1)
+
+
+def _pair_terms(scores, group, chosen, term):
+    n_groups = len(chosen)
+    diff = scores[chosen][group] - scores          # (M,) V(chosen) - V(row)
+    others = torch.ones_like(scores, dtype=torch.bool)
+    others[chosen] = False
+    per_group = _per_group_mean(term(diff), group, n_groups, others)
+    return per_group.mean()
+
+
+def pairwise(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    return _pair_terms(scores, group, chosen, lambda d: F.softplus(-d))
+
+
+def margin(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    return _pair_terms(scores, group, chosen, lambda d: F.relu(1.0 - d))
+
+
+def group_logsumexp(scores: torch.Tensor, group: torch.Tensor, n_groups: int) -> torch.Tensor:
+    """log sum exp of the scores of each group, (G,), stable."""
+    top = torch.full((n_groups,), float("-inf"), dtype=scores.dtype, device=scores.device)
+    top = top.scatter_reduce(0, group, scores.detach(), reduce="amax")
+    sums = torch.zeros(n_groups, dtype=scores.dtype, device=scores.device).index_add_(0, group, torch.exp(scores - top[group]))
+    return torch.log(sums) + top
+
+
+def listwise(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    return (group_logsumexp(scores, group, len(chosen)) - scores[chosen]).mean()
+
+
+def relative_score(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    target = torch.zeros_like(scores)
+    target[chosen] = 1.0
+    err = (torch.sigmoid(scores) - target) ** 2
+    every = torch.ones_like(scores, dtype=torch.bool)
+    return _per_group_mean(err, group, len(chosen), every).mean()
+
+
+LOSSES = {"pairwise": pairwise, "listwise": listwise, "margin": margin, "relative_score": relative_score}
+
+
+def get(name: str):
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
+
+
+__all__ = ["LOSSES", "get", "group_logsumexp", "listwise", "margin", "pairwise", "relative_score"]

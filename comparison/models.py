@@ -1,0 +1,82 @@
+"""Scorers V: features of one candidate -> a real score; and Tesauro's symmetric comparison net.
+
+A scorer maps (B, ...) -> (B,); inputs with more than one trailing dimension (tokens) are
+flattened. Every scorer carries ``config``, a JSON-able dict from which :func:`from_config`
+rebuilds it, so a checkpoint file alone rebuilds its model.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+
+
+class Scorer(nn.Module):
+    """A linear or MLP scorer: ``net`` is [Linear(d_in, h1), act, ..., Linear(h_k, 1)]."""
+
+    def __init__(self, d_in: int, hidden=(), activation: str = "relu", dropout: float = 0.0):
+        super().__init__()
+        hidden = tuple(int(h) for h in ((hidden,) if isinstance(hidden, int) else hidden))
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.config = {"kind": "mlp" if hidden else "linear", "d_in": int(d_in), "hidden": list(hidden),
+                       "activation": activation, "dropout": float(dropout)}
+        layers, width = [], int(d_in)
+        for h in hidden:
+            layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x.flatten(1)).squeeze(-1)  # (B, d_in) -> (B,)
+
+
+def build_scorer(kind: str = "mlp", d_in: int = 198, hidden=(128,), activation: str = "relu",
+                 dropout: float = 0.0) -> Scorer:
+    """``"linear"`` (no hidden layer) or ``"mlp"`` (``hidden``: an int or a tuple of widths)."""
+    if kind == "linear":
+        return Scorer(d_in, (), activation, 0.0)
+    if kind == "mlp":
+        if not hidden:
+            raise ValueError("an mlp needs at least one hidden layer (use kind='linear' for none)")
+        return Scorer(d_in, hidden, activation, dropout)
+    raise ValueError(f"unknown scorer kind {kind!r}; choose 'linear' or 'mlp' (or a moe scorer)")
+
+
+def from_config(config: dict) -> nn.Module:
+    """Rebuild a scorer (dense or mixture of experts) from its ``config``."""
+    kind = config.get("kind")
+    if kind in ("linear", "mlp"):
+        return build_scorer(kind, config["d_in"], tuple(config.get("hidden", ())), config.get("activation", "relu"),
+                            config.get("dropout", 0.0))
+    if kind == "moe":
+        from comparison import moe
+
+        return moe.from_config(config)
+    raise ValueError(f"unknown scorer kind {kind!r} in config")
+
+
+class ComparisonNet(nn.Module):
+    """Tesauro's comparison network: P(a better than b) = sigmoid(V(a) - V(b)) with V shared.
+
+    Sharing V makes the net antisymmetric (P(a, b) = 1 - P(b, a)) and transitive, so at play time
+    V alone ranks every candidate.
+    """
+
+    def __init__(self, scorer: nn.Module):
+        super().__init__()
+        self.scorer = scorer
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.scorer(a) - self.scorer(b))  # (B,)
+
+
+def n_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+__all__ = ["ACTIVATIONS", "ComparisonNet", "Scorer", "build_scorer", "from_config", "n_parameters"]

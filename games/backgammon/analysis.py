@@ -1,0 +1,76 @@
+"""GNU Backgammon's analyses of recorded decisions, as judges of decision quality.
+
+The shared analysis file (``human-analysis/lasse-4ply.jsonl.gz``) has, per checker play of the
+human records, gnubg's listed candidates (its top five plus the played one) with their cubeful
+match equities at up to 4-ply. A choice's loss is the best listed equity minus the choice's; a
+choice that is not listed is charged the worst listed loss (a lower bound, as gnubg's own
+benchmark files do).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .ids import position_id
+from .legal import NotationError, parse_play
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One analysed decision: candidate results (K, 2, 25) and their equities (K,), best first."""
+
+    results: np.ndarray
+    equities: np.ndarray
+
+    def loss(self, result: np.ndarray) -> tuple[float, bool]:
+        """(equity lost by playing ``result``, whether it was listed)."""
+        hit = np.flatnonzero((self.results.reshape(len(self.results), -1) == result.reshape(1, -1)).all(axis=1))
+        best = float(self.equities.max())
+        if len(hit):
+            return best - float(self.equities[hit[0]]), True
+        return best - float(self.equities.min()), False
+
+
+def _key(file: str, game: int, pid: str, dice) -> tuple:
+    return (Path(file).name, int(game), pid, tuple(sorted(int(x) for x in dice)))
+
+
+def read_analysis_index(path) -> dict:
+    """{(file name, game, position id, dice): raw JSON row}: cheap; parse rows with :func:`analysis_of`."""
+    index = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            index[_key(row["match_file"], row["game"], row["position_id"], row["dice"])] = row
+    return index
+
+
+def analysis_of(row: dict, board: np.ndarray) -> Analysis | None:
+    """The candidates of one analysis row as result boards (None if a candidate cannot be parsed)."""
+    d1, d2 = row["dice"]
+    results, equities = [], []
+    for c in row["candidates"]:
+        try:
+            results.append(parse_play(board, d1, d2, c["play"]).board)
+        except NotationError:
+            return None
+        equities.append(c["equity"])
+    if not results:
+        return None
+    return Analysis(np.stack(results), np.asarray(equities, np.float64))
+
+
+def match_decisions(index: dict, files, games, boards, dice) -> list:
+    """The Analysis of each decision (None where there is none), by file, game, position, dice."""
+    out = []
+    for f, g, b, d in zip(files, games, boards, dice):
+        row = index.get(_key(f, g, position_id(b), d))
+        out.append(analysis_of(row, b) if row is not None else None)
+    return out
+
+
+__all__ = ["Analysis", "analysis_of", "match_decisions", "read_analysis_index"]
