@@ -1,0 +1,99 @@
+"""End to end on real records: dataset cache, `train`, `--resume`, load_agent, `bench accuracy`."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparison import checkpoint, cli
+from games.backgammon import legal_plays, records, start_board
+from games.backgammon.dataset import build_dataset, cache_key, record_files
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "tests" / "data"
+
+
+@pytest.fixture(scope="module")
+def record_dir(tmp_path_factory):
+    """A few match files: from ../shared when present, else the bundled gnubg corpus."""
+    from conftest import shared_data
+
+    d = tmp_path_factory.mktemp("records")
+    shared = shared_data()
+    if shared is not None:
+        files = sorted((shared / "human-records").glob("match*.txt"))[:12]
+    else:
+        files = sorted(records.corpus_dir().glob("*.mat"))[:2]
+    for f in files:
+        shutil.copy(f, d / f.name)
+    return d
+
+
+def test_dataset_matches_the_records_and_is_cached(record_dir, tmp_path):
+    data = build_dataset([record_dir], cache_dir=tmp_path, workers=1, progress=False)
+    n = 0
+    for f in record_files([record_dir]):
+        for d in records.decisions(records.read_match(f)):
+            n += not d.forced
+    assert len(data) == n > 50
+    # every group: the candidates are the legal results and the chosen one is the recorded play
+    for g in np.random.default_rng(0).choice(len(data), 30, replace=False):
+        board, (d1, d2) = data.meta["board"][g], data.meta["dice"][g]
+        cands = data.items[data.offsets[g]:data.offsets[g + 1]]
+        assert {c.tobytes() for c in cands} == {p.board.tobytes() for p in legal_plays(board, int(d1), int(d2))}
+    key = cache_key(record_files([record_dir]))
+    assert (tmp_path / f"decisions-{key}.npz").exists()
+    again = build_dataset([record_dir], cache_dir=tmp_path, workers=1, progress=False)
+    assert np.array_equal(again.items, data.items)
+    # touching a source changes the key: the cache is rebuilt
+    f = record_files([record_dir])[0]
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    assert cache_key(record_files([record_dir])) != key
+
+
+def test_train_resume_agent_and_accuracy(record_dir, tmp_path, capsys):
+    out = tmp_path / "m.pt"
+    base = ["train", "--records", str(record_dir), "--cache", str(tmp_path / "cache"), "--workers", "1",
+            "--encoding", "tesauro198", "--hidden", "16", "--batch-size", "32", "--no-progress", "--out", str(out),
+            "--valid-fraction", "0.3"]
+    assert cli.main(base + ["--epochs", "2"]) == 0
+    assert out.exists() and Path(f"{out}.png").exists() and Path(f"{out}.last").exists()
+    ck = checkpoint.load(out)
+    assert ck.meta["encoding"] == "tesauro198" and len(ck.meta["history"]) >= 1
+    # resume: continues from epoch 3 of 3
+    assert cli.main(base + ["--epochs", "3", "--resume"]) == 0
+    last = checkpoint.read(f"{out}.last")
+    assert last["train_state"]["epoch"] == 3 and len(last["meta"]["history"]) == 3
+    capsys.readouterr()
+
+    from games.backgammon.agents import load_agent
+
+    agent = load_agent(out)
+    ranked = agent.rank(start_board(), 3, 1)
+    assert len(ranked) == len(legal_plays(start_board(), 3, 1))
+    assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+    assert agent.choose(start_board(), 3, 1).board.tobytes() == ranked[0][0].board.tobytes()
+    boards = np.stack([start_board()] * 3)
+    res, n = agent.choose_batch(boards, np.array([[3, 1], [6, 6], [5, 2]]))
+    assert list(n) == [len(legal_plays(start_board(), *d)) for d in ((3, 1), (6, 6), (5, 2))]
+    assert res[0].tobytes() == ranked[0][0].board.tobytes()
+
+    assert cli.main(["bench", "accuracy", "--model", str(out), "pubeval", "random", "--records", str(record_dir),
+                     "--cache", str(tmp_path / "cache"), "--workers", "1", "--analysis", "none",
+                     "--no-progress", "--json", str(tmp_path / "acc.json")]) == 0
+    text = capsys.readouterr().out
+    assert "pubeval" in text and "m.pt" in text and "top-1" in text
+
+
+def test_train_reports_bad_input_without_traceback(tmp_path, capsys):
+    assert cli.main(["train", "--records", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.pt"),
+                     "--no-progress"]) == 2
+    assert "nowhere: no such file or folder" in capsys.readouterr().err
+    (tmp_path / "bad.pt").write_bytes(b"not a model")
+    from games.backgammon.agents import load_agent
+
+    with pytest.raises(checkpoint.CheckpointError, match="bad.pt"):
+        load_agent(tmp_path / "bad.pt")
