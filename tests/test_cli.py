@@ -48,9 +48,14 @@ def test_every_command_has_help(args, capsys):
     assert "usage:" in capsys.readouterr().out
 
 
+TIMING = ("seconds", "games_per_s", "workers")
+
+
 def _match_json(capsys, *extra):
     assert cli.main(["match", "pubeval", "random", "--games", "40", "--seed", "1", "--json", "--no-progress", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    assert out["seconds"] > 0 and out["games_per_s"] > 0
+    return {k: v for k, v in out.items() if k not in TIMING}
 
 
 def test_match_pubeval_beats_random_reproducibly(capsys):
@@ -61,6 +66,30 @@ def test_match_pubeval_beats_random_reproducibly(capsys):
     assert lo <= first["ppg"] <= hi
     assert first["wins"] + first["losses"] == 40
     assert _match_json(capsys) == first
+
+
+def test_match_same_result_with_two_workers(capsys):
+    assert _match_json(capsys, "--workers", "2") == _match_json(capsys, "--workers", "1")
+
+
+def test_match_text_output(capsys):
+    assert cli.main(["match", "pubeval", "pubeval", "--games", "6", "--no-progress", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "points per game for pubeval: +0.000" in out
+    assert "6 games in" in out and "games/s, 1 worker)" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["pubeval", "nosuchplayer"], "unknown player 'nosuchplayer'"),
+    (["gnubg:z", "pubeval"], "whole number 0..4"),
+    (["pubeval", "random", "--games", "0"], "--games must be at least 1"),
+    (["pubeval", "random", "--workers", "0"], "--workers must be at least 1"),
+    (["pubeval", "random", "--seed", "-1"], "--seed must be at least 0"),
+])
+def test_match_bad_arguments_say_why(args, message, capsys):
+    assert cli.main(["match", *args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
 
 
 def test_match_pairs_share_dice_with_seats_swapped():

@@ -55,6 +55,27 @@ class Bot:
         ranked = self.rank(board, d1, d2)
         return ranked[0][0] if ranked else None
 
+    def choose_batch(self, boards, dice, rngs=None) -> tuple[np.ndarray, np.ndarray]:
+        """The plays on many positions at once, for game loops that advance many games together.
+
+        boards (N, 2, 25), dice (N, 2) -> (results (N, 2, 25) int8, n_plays (N,)): the result of
+        each position's chosen play (the board itself where no checker can move, n_plays 0), the
+        contract of :func:`pubeval_choose_batch`. ``rngs`` (one per position, optional) go to
+        :meth:`choose` for random bots. This default calls :meth:`choose` once per position, so it
+        picks exactly what ``choose`` picks; bots that can score many positions in one go
+        (pubeval, neural agents) override it.
+        """
+        b = np.ascontiguousarray(boards, dtype=np.int8)
+        d = np.asarray(dice)
+        n_plays = np.diff(legal_results_batch(b, d)[1])
+        results = b.copy()
+        for i in range(len(b)):
+            d1, d2 = int(d[i, 0]), int(d[i, 1])
+            play = self.choose(b[i], d1, d2) if rngs is None else self.choose(b[i], d1, d2, rng=rngs[i])
+            if play is not None:
+                results[i] = play.board
+        return results, n_plays
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -227,6 +248,10 @@ class PubevalBot(Bot):
         if not plays:
             return None
         return plays[int(np.argmax(self.score_plays(b, plays)))]
+
+    def choose_batch(self, boards, dice):
+        """:func:`pubeval_choose_batch`: the same plays as :meth:`choose`, compiled end to end."""
+        return pubeval_choose_batch(boards, dice)
 
 
 __all__ = [

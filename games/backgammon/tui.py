@@ -1,11 +1,549 @@
-"""play against a model or bot in the terminal (being built)."""
+"""``python -m comparison play``: a person against a model or bot in the terminal.
+
+:class:`Session` holds a whole match (cubeless, to N points) and answers one line of the person's
+input at a time: ``handle(line) -> text to show``. It never reads or prints itself, so tests drive
+it directly; :func:`run_command` is the terminal loop around it (prompt, end-of-file, Ctrl-C, save
+on exit).
+
+The person is X, moving from their 24-point down to their 1-point, and the board is numbered from
+their side. Positions are kept from the person's side: ``pos[1]`` the person's checkers, ``pos[0]``
+the computer's (each row in its owner's numbering, the engine's layout). In the records the person
+is player 0 (the left column of a .mat file) and the computer player 1.
+"""
+from __future__ import annotations
+
+import importlib
+import os
 import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .board import game_result, pip_counts, start_board, swap_sides
+from .legal import NotationError, Play, legal_plays, parse_play
+
+HELP = """\
+Type your play as people write it: 8/5 6/5, 24/18*/13, bar/22, 6/off, 13/9(2); parts in any
+order, * optional, bar = 25, off = 0. Or type a number from the `moves` list.
+Commands:
+  moves       list your legal plays, numbered
+  hint [N]    the computer's N best plays for you, with scores (default 5)
+  pip         pip counts
+  board       show the board again
+  undo        take back your last play (the dice stay the same)
+  save FILE   save the match so far as a .mat file
+  resign      give up this game (you lose what you would lose if the computer bore off now)
+  quit        end the session (the match is saved)
+  help        this text
+End-of-file (Ctrl-D) or Ctrl-C also end the session and save the match."""
+
+COMMANDS = ("help", "moves", "hint", "pip", "board", "undo", "save", "resign", "quit", "exit")
+
+YOU, THEM = 0, 1  # player numbers in the records: the person is the left column
+
+
+# ---------------------------------------------------------------------------------- drawing
+
+
+class Style:
+    """ANSI colours, or none. X is the person, O the computer."""
+
+    def __init__(self, color: bool):
+        self.color = color
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def x(self, text: str) -> str:
+        return self._wrap("1;36", text)
+
+    def o(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+
+def _cell(count: int, row: int, mark: str, paint) -> str:
+    """The 3-character cell of a point at ``row`` (0 = the board's edge) with ``count`` checkers."""
+    if count <= row:
+        return "   "
+    if row == 4 and count > 5:  # the fifth row of a tall stack shows its height
+        return paint(f"{count:^3}")
+    return " " + paint(mark) + " "
+
+
+def draw_board(pos: np.ndarray, you: str, them: str, style: Style, status: str = "") -> str:
+    """The position from the person's side: X moves 24 -> 1, home bottom right; O the reverse.
+
+    ``pos[1]`` the person's checkers, ``pos[0]`` the computer's, each in its owner's numbering;
+    ``status`` (whose turn, the dice) is written beside the bar.
+    """
+    mine = [int(pos[1, p - 1]) for p in range(1, 25)]       # by the person's point 1..24
+    theirs = [int(pos[0, 24 - p]) for p in range(1, 25)]    # the computer's checkers on the same point
+    you_bar, them_bar = int(pos[1, 24]), int(pos[0, 24])
+    you_pips, them_pips = pip_counts(pos)
+    you_off, them_off = 15 - int(pos[1].sum()), 15 - int(pos[0].sum())
+
+    def point_cell(p: int, row: int) -> str:
+        if mine[p - 1]:
+            return _cell(mine[p - 1], row, "X", style.x)
+        return _cell(theirs[p - 1], row, "O", style.o)
+
+    def numbers(left, right) -> str:
+        plain = "  " + "".join(f"{p:^3}" for p in left) + "     " + "".join(f"{p:^3}" for p in right)
+        return style.dim(plain.rstrip())
+
+    top_left, top_right = range(13, 19), range(19, 25)
+    bottom_left, bottom_right = range(12, 6, -1), range(6, 0, -1)
+    frame = " +" + "-" * 18 + "+---+" + "-" * 18 + "+"
+    lines = [numbers(top_left, top_right), frame]
+    # beside the board: the computer's figures at the top, the person's at the bottom
+    side_top = [f"{style.o('O')} {them}", f"  pips {them_pips}", f"  off  {them_off}", "", ""]
+    side_bottom = ["", "", f"  off  {you_off}", f"  pips {you_pips}", f"{style.x('X')} {you}"]
+    for row in range(5):  # top half: row 0 at the edge, stacks grow down
+        bar = _cell(them_bar, 4 - row, "O", style.o)  # the computer's bar checkers, near the middle
+        lines.append(" |" + "".join(point_cell(p, row) for p in top_left) + "|" + bar + "|"
+                     + "".join(point_cell(p, row) for p in top_right) + "|   " + side_top[row])
+    lines.append(" |" + " " * 18 + "|BAR|" + " " * 18 + "|   " + (style.bold(status) if status else ""))
+    for k, row in enumerate(range(4, -1, -1)):  # bottom half: row 0 at the edge, stacks grow up
+        bar = _cell(you_bar, 4 - row, "X", style.x)
+        lines.append(" |" + "".join(point_cell(p, row) for p in bottom_left) + "|" + bar + "|"
+                     + "".join(point_cell(p, row) for p in bottom_right) + "|   " + side_bottom[k])
+    lines.append(frame)
+    lines.append(numbers(bottom_left, bottom_right))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def mirror_moves(play: Play) -> str:
+    """The computer's single moves in the person's numbering (its 24-point is the person's 1-point)."""
+    parts = []
+    for src, dst, hit in play.moves:
+        if src < 0:
+            continue
+        a = "bar" if src == 24 else str(24 - int(src))
+        b = "off" if dst < 0 else str(24 - int(dst))
+        parts.append(f"{a}/{b}{'*' if hit else ''}")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------- the session
+
+
+@dataclass
+class _Snapshot:
+    """What undo restores: the position and dice before one of the person's plays."""
+
+    pos: np.ndarray
+    dice: tuple[int, int]
+    n_actions: int
+    rng_state: dict
+
+
+class Session:
+    """A match between a person and a bot, one input line at a time.
+
+    ``start()`` opens the match and returns the text up to the first question; then ``handle(line)``
+    returns what to show after each line. ``prompt`` is the question to ask next, ``over`` says when
+    the match (or the session) has ended. Nothing is printed or read here.
+    """
+
+    def __init__(self, opponent, name: str = "computer", seed: Optional[int] = None, points: int = 1,
+                 color: bool = False, you: str = "You", hint_bot=None, hint_name: Optional[str] = None):
+        if points < 1:
+            raise ValueError(f"points must be at least 1, got {points}")
+        self.bot = opponent
+        self.them = name
+        self.you = you
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.length = points
+        self.style = Style(color)
+        self.hint_bot = hint_bot if hint_bot is not None else opponent
+        self.hint_name = hint_name or name
+        self.score = [0, 0]
+        self.finished: list = []       # records.Game of every finished game
+        self.over = False
+        self.game_number = 0
+        self.pos = start_board()
+        self.actions: list = []        # records actions of the game in progress
+        self.dice: Optional[tuple[int, int]] = None
+        self.plays: list[Play] = []    # the person's legal plays for self.dice
+        self.undo_stack: list[_Snapshot] = []
+        self.turn = YOU
+
+    # -------------------------------------------------------------- the flow of a match
+
+    def start(self) -> str:
+        head = (f"{self.you} (X) against {self.them} (O): "
+                + (f"a match to {self.length} points" if self.length > 1 else "one game")
+                + f", no cube; dice seed {self.seed}. Type `help` for the commands.")
+        return head + "\n" + self._new_game()
+
+    @property
+    def prompt(self) -> str:
+        if self.over or self.dice is None:
+            return "> "
+        return f"Your play ({self.dice[0]}{self.dice[1]})> "
+
+    def _roll(self) -> tuple[int, int]:
+        return tuple(int(x) for x in self.rng.integers(1, 7, size=2))
+
+    def _new_game(self) -> str:
+        self.game_number += 1
+        self.pos = start_board()
+        self.actions = []
+        self.undo_stack = []
+        out = []
+        if self.length > 1:
+            out.append(f"Game {self.game_number}. Score: {self._score_text()}.")
+        mine, theirs = 0, 0
+        while mine == theirs:  # the opening roll: one die each, ties thrown again
+            mine, theirs = self._roll()
+        if mine > theirs:
+            out.append(f"You roll {mine}, {self.them} rolls {theirs}: you play first.")
+            self.turn = YOU
+        else:
+            out.append(f"You roll {mine}, {self.them} rolls {theirs}: {self.them} plays first.")
+            self.turn = THEM
+        out.append(self._advance(opening=(mine, theirs) if mine > theirs else (theirs, mine)))
+        return "\n".join(t for t in out if t)
+
+    def _advance(self, opening=None) -> str:
+        """Play on until the person has a decision to make, or the match ends.
+
+        ``opening``: the opening roll, played by whoever is on turn; later rolls are thrown here.
+        """
+        out = []
+        dice = opening
+        while True:
+            d = dice or self._roll()
+            dice = None
+            if self.turn == THEM:
+                out.append(self._computer_plays(d))
+                if self._game_over():  # ends the game and opens the next one (or the match)
+                    out.append(self._end_game(resigned=False))
+                    return "\n".join(out)
+                self.turn = YOU
+                continue
+            plays = legal_plays(self.pos, *d)
+            if not plays:
+                out.append(f"You roll {d[0]}{d[1]}: no legal play.")
+                self._record(YOU, d, self.pos, self.pos, None, 0)
+                self.turn = THEM
+                continue
+            self.dice, self.plays = d, plays
+            out.append(self.board())
+            out.append(f"You roll {d[0]}{d[1]}." + (" (only one legal play)" if len(plays) == 1 else ""))
+            return "\n".join(out)
+
+    def _computer_plays(self, d) -> str:
+        view = swap_sides(self.pos)  # the computer's side: it in row 1
+        play = self.bot.choose(view, *d)
+        n_legal = len(legal_plays(view, *d))
+        if play is None:
+            self._record(THEM, d, view, view, None, 0)
+            return f"{self.them} rolls {d[0]}{d[1]}: no legal play."
+        self._record(THEM, d, view, play.board, play, n_legal)
+        self.pos = swap_sides(play.board)
+        return f"{self.them} rolls {d[0]}{d[1]} and plays {play.notation}  (on your board: {mirror_moves(play)})"
+
+    def _record(self, player, dice, before, after, play, n_legal) -> None:
+        from .records import CheckerPlay
+
+        self.actions.append(CheckerPlay(player, tuple(dice), play.notation if play else "", 0,
+                                        np.array(before), np.array(after), play, n_legal))
+
+    def _game_over(self) -> bool:
+        return game_result(self.pos) != 0
+
+    def _end_game(self, resigned: bool, resign_points: int = 0) -> str:
+        """Close the game in progress (someone bore off, or the person resigned); start the next one."""
+        from .records import Game
+
+        if resigned:
+            winner, pts = THEM, resign_points
+        else:
+            r = game_result(self.pos)  # signed from the person's side (pos[1])
+            winner, pts = (YOU if r > 0 else THEM), abs(r)
+        before = tuple(self.score)
+        self.score[winner] += pts
+        match_won = self.score[winner] >= self.length
+        self.finished.append(Game(self.game_number, before, tuple(self.actions), (self.you, self.them),
+                                  self.length, winner, pts, match_won, resigned))
+        self.actions, self.dice, self.plays, self.undo_stack = [], None, [], []
+        kind = {1: "", 2: " (a gammon)", 3: " (a backgammon)"}[pts]
+        who = "You win" if winner == YOU else f"{self.them} wins"
+        out = [self.board(), f"{who} {pts} point{'s' if pts > 1 else ''}{kind}."
+               + (" (resigned)" if resigned else "")]
+        if match_won:
+            self.over = True
+            if self.length > 1:
+                out.append(f"Final score: {self._score_text()}. "
+                           + ("You win the match." if winner == YOU else f"{self.them} wins the match."))
+            return "\n".join(out)
+        out.append(f"Score: {self._score_text()} (match to {self.length}).")
+        out.append(self._new_game())
+        return "\n".join(out)
+
+    def _score_text(self) -> str:
+        return f"{self.you} {self.score[YOU]}, {self.them} {self.score[THEM]}"
+
+    # -------------------------------------------------------------- input
+
+    def handle(self, line: str) -> str:
+        """The answer to one line of input."""
+        if self.over:
+            return "The session is over."
+        text = line.strip()
+        if not text:
+            return "Type a play (e.g. 8/5 6/5), a number from `moves`, or `help`."
+        word, _, rest = text.partition(" ")
+        if word.lower() in COMMANDS:
+            return getattr(self, f"_cmd_{word.lower()}")(rest.strip())
+        if word == "?":
+            return HELP
+        if text.isdigit():
+            k = int(text)
+            if not 1 <= k <= len(self.plays):
+                return f"There is no play number {k}: the legal plays are numbered 1 to {len(self.plays)} (type `moves`)."
+            return self._human_plays(self.plays[k - 1])
+        try:
+            play = parse_play(self.pos, *self.dice, text)
+        except NotationError as e:
+            return f"Illegal: {e}"
+        return self._human_plays(play)
+
+    def _human_plays(self, play: Play) -> str:
+        self.undo_stack.append(_Snapshot(self.pos.copy(), self.dice, len(self.actions),
+                                         self.rng.bit_generator.state))
+        self._record(YOU, self.dice, self.pos, play.board, play, len(self.plays))
+        self.pos = np.array(play.board)
+        out = [f"You play {play.notation}."]
+        self.dice, self.plays = None, []
+        if self._game_over():
+            out.append(self._end_game(resigned=False))
+            return "\n".join(out)
+        self.turn = THEM
+        out.append(self._advance())
+        return "\n".join(out)
+
+    def _cmd_help(self, _rest) -> str:
+        return HELP
+
+    def _cmd_moves(self, _rest) -> str:
+        return self._numbered([p.notation for p in self.plays], f"Your legal plays with {self.dice[0]}{self.dice[1]}:")
+
+    @staticmethod
+    def _numbered(items: list[str], title: str) -> str:
+        cells = [f"{i + 1:>3}. {t}" for i, t in enumerate(items)]
+        width = max(len(c) for c in cells) + 2
+        per_line = max(1, 78 // width)
+        rows = [title]
+        for k in range(0, len(cells), per_line):
+            rows.append("".join(c.ljust(width) for c in cells[k : k + per_line]).rstrip())
+        return "\n".join(rows)
+
+    def _cmd_hint(self, rest) -> str:
+        n = 5
+        if rest:
+            if not rest.isdigit() or int(rest) < 1:
+                return "hint takes a number of plays, e.g. `hint 3`."
+            n = int(rest)
+        ranked = self.hint_bot.rank(self.pos, *self.dice)[:n]
+        number = {p.key(): i + 1 for i, p in enumerate(self.plays)}
+        lines = [f"{self.hint_name}'s best plays for you with {self.dice[0]}{self.dice[1]} (score, move number):"]
+        for i, (play, score) in enumerate(ranked):
+            lines.append(f"  {i + 1}. {play.notation:<24} {score:+.4f}   #{number[play.key()]}")
+        return "\n".join(lines)
+
+    def _cmd_pip(self, _rest) -> str:
+        mine, theirs = pip_counts(self.pos)
+        lead = theirs - mine
+        where = "even" if lead == 0 else (f"you lead by {lead}" if lead > 0 else f"you trail by {-lead}")
+        return f"Pips: {self.you} {mine}, {self.them} {theirs} ({where})."
+
+    def _cmd_board(self, _rest) -> str:
+        return self.board() + f"\nYou roll {self.dice[0]}{self.dice[1]}."
+
+    def _cmd_undo(self, _rest) -> str:
+        if not self.undo_stack:
+            return "Nothing to undo in this game."
+        snap = self.undo_stack.pop()
+        taken = [a.notation or "no move" for a in self.actions[snap.n_actions :]]
+        self.pos, self.dice = snap.pos, snap.dice
+        del self.actions[snap.n_actions :]
+        self.rng.bit_generator.state = snap.rng_state  # the same dice come again
+        self.plays = legal_plays(self.pos, *self.dice)
+        self.turn = YOU
+        return (f"Undone: your {taken[0]}" + (f" and the {len(taken) - 1} play(s) after it" if len(taken) > 1 else "")
+                + ".\n" + self.board() + f"\nYou roll {self.dice[0]}{self.dice[1]}.")
+
+    def _cmd_save(self, rest) -> str:
+        if not rest:
+            return "save takes a file name, e.g. `save mygame.mat`."
+        return self.save(rest)
+
+    def _cmd_resign(self, _rest) -> str:
+        # what the person would lose if the computer had just borne off its last checker
+        pts = 1 if self.pos[1].sum() < 15 else (3 if self.pos[1, 18:25].sum() > 0 else 2)
+        return self._end_game(resigned=True, resign_points=pts)
+
+    def _cmd_quit(self, _rest) -> str:
+        self.over = True
+        return "Goodbye."
+
+    _cmd_exit = _cmd_quit
+
+    def board(self) -> str:
+        status = f"{self.you} to play {self.dice[0]}{self.dice[1]}" if self.dice else ""
+        return draw_board(self.pos, self.you, self.them, self.style, status)
+
+    # -------------------------------------------------------------- records
+
+    def games(self) -> list:
+        """records.Game of every game so far: the finished ones and the one in progress (if begun)."""
+        from .records import Game
+
+        out = list(self.finished)
+        if self.actions:
+            out.append(Game(self.game_number, tuple(self.score), tuple(self.actions), (self.you, self.them),
+                            self.length))
+        return out
+
+    def save(self, path) -> str:
+        """Write the match so far as a .mat file and check that it reads back to the same plays."""
+        from . import records
+
+        games = self.games()
+        if not games:
+            return "Nothing to save yet: no play has been made."
+        path = Path(path).expanduser().absolute()
+        headers = {"Player 1": self.you, "Player 2": self.them, "Event": "comparison play",
+                   "EventDate": time.strftime("%Y.%m.%d"), "Variation": "Backgammon", "Seed": str(self.seed)}
+        try:
+            records.write_mat(games, path, players=(self.you, self.them), match_length=self.length, headers=headers)
+        except OSError as e:
+            return f"Cannot save to {path}: {e.strerror or e}"
+        back = records.read_match(path)
+        problem = _compare_games(games, back)
+        n_plays = sum(len(g.plays) for g in games)
+        if problem:
+            return f"Saved {len(games)} game(s) to {path}, but reading it back differs: {problem}"
+        return f"Saved {len(games)} game(s), {n_plays} plays, to {path}."
+
+
+def _compare_games(games: list, back) -> str:
+    """'' when the match read back from a file has the same plays as ``games``; else what differs."""
+    if len(back.games) != len(games):
+        errors = "; ".join(str(e) for e in back.errors[:2])
+        return f"{len(back.games)} games instead of {len(games)}" + (f" ({errors})" if errors else "")
+    for g, b in zip(games, back.games):
+        if b.error is not None:
+            return str(b.error)
+        if len(b.plays) != len(g.plays):
+            return f"game {g.number}: {len(b.plays)} plays instead of {len(g.plays)}"
+        for x, y in zip(g.plays, b.plays):
+            if x.dice != y.dice or not np.array_equal(x.result, y.result):
+                return f"game {g.number}: the play {x.dice[0]}{x.dice[1]} {x.notation} reads back as {y.notation}"
+        if g.winner is not None and (b.winner, b.points) != (g.winner, g.points):
+            return f"game {g.number}: ends {b.winner, b.points} instead of {g.winner, g.points}"
+    return ""
+
+
+# ---------------------------------------------------------------------------------- command line
 
 
 def add_arguments(p) -> None:
-    pass
+    from .players import PLAYER_HELP
+
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--model", metavar="FILE", help="play against a trained model file")
+    who.add_argument("--bot", metavar="NAME", default=None,
+                     help="play against a bot: pubeval, random, gnubg or gnubg:N (default: the packaged "
+                          "model when there is one, else pubeval)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the dice (default: a fresh one, printed)")
+    p.add_argument("--points", type=int, default=1, help="match length in points (default 1: one game)")
+    p.add_argument("--save", metavar="FILE", default=None,
+                   help="where the match is saved on exit (default: comparison-DATE-TIME.mat here)")
+    p.add_argument("--name", default="You", help="your name in the saved record (default: You)")
+    p.add_argument("--no-color", action="store_true", help="no colours (also: NO_COLOR set, or not a terminal)")
+    p.epilog = f"Players: {PLAYER_HELP}."
+
+
+def _opponent(args):
+    """(bot, name, hint bot, hint name, note) for the arguments; PlayerError when it cannot be built."""
+    from .players import PlayerError, make_player, player_name
+
+    note, bot = "", None
+    if args.model:
+        spec = args.model
+    elif args.bot:
+        spec = args.bot
+        if spec.lower() not in ("pubeval", "random", "default") and not spec.lower().startswith("gnubg"):
+            raise PlayerError(f"--bot {spec!r}: expected pubeval, random, gnubg or gnubg:N (--model for a file)")
+    else:
+        spec = "default"
+        try:
+            bot = make_player(spec)
+        except PlayerError as e:
+            spec, note = "pubeval", f"No default model ({e}); playing pubeval."
+    bot = bot or make_player(spec, seed=args.seed)
+    name = player_name(bot, spec)
+    if spec.lower() == "random":  # random scores are no hint: pubeval advises instead
+        return bot, name, make_player("pubeval"), "pubeval", note
+    return bot, name, bot, name, note
+
+
+def _use_color(args) -> bool:
+    return (not args.no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+            and os.environ.get("TERM", "") != "dumb")
 
 
 def run_command(args) -> int:
-    print("not available yet: play against a model or bot in the terminal", file=sys.stderr)
-    return 2
+    from .players import PlayerError
+
+    if args.points < 1:
+        print(f"play: --points must be at least 1, got {args.points}", file=sys.stderr)
+        return 2
+    if args.seed is not None and args.seed < 0:
+        print(f"play: --seed must be at least 0, got {args.seed}", file=sys.stderr)
+        return 2
+    try:
+        bot, name, hint, hint_name, note = _opponent(args)
+    except PlayerError as e:
+        print(f"play: {e}", file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 1_000_000)
+    save_path = args.save or f"comparison-{time.strftime('%Y%m%d-%H%M%S')}.mat"
+    session = Session(bot, name, seed=seed, points=args.points, color=_use_color(args), you=args.name,
+                      hint_bot=hint, hint_name=hint_name)
+    try:  # line editing and history for input(), where the platform has it
+        importlib.import_module("readline")
+    except ImportError:  # pragma: no cover - not on every platform
+        pass
+    ending = ""
+    try:
+        if note:
+            print(note)
+        print(session.start(), flush=True)
+        while not session.over:
+            try:
+                line = input(session.prompt)
+            except EOFError:
+                ending = "End of input: the session ends."
+                break
+            print(session.handle(line), flush=True)
+    except KeyboardInterrupt:
+        ending = "Interrupted: the session ends."
+    if ending:
+        print("\n" + ending)
+    if session.games():
+        print(session.save(save_path))
+    return 0

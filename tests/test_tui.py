@@ -1,0 +1,359 @@
+"""Playing in the terminal: the Session driven directly, the board drawing read back, and the real
+command driven through a pseudo-terminal as a person would (pexpect)."""
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from games.backgammon import legal_plays, pip_counts, random_positions, records, start_board
+from games.backgammon.board import game_result
+from games.backgammon.bots import PubevalBot, RandomBot
+from games.backgammon.tui import Session, Style, draw_board
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT = re.compile(r"Your play \((\d)(\d)\)> ")
+
+
+def new_session(seed=3, points=1, bot=None, name="pubeval"):
+    s = Session(bot or PubevalBot(), name, seed=seed, points=points, hint_bot=PubevalBot(), hint_name="pubeval")
+    s.start()
+    return s
+
+
+def play_out(session, answer="1", limit=3000):
+    """Answer every question with ``answer`` until the match ends; the outputs."""
+    outs = []
+    for _ in range(limit):
+        if session.over:
+            return outs
+        outs.append(session.handle(answer))
+    raise AssertionError("the match did not end")
+
+
+# ------------------------------------------------------------------ the board drawing
+
+
+def read_drawing(text: str):
+    """Checker counts back from a drawn board: (mine (24,), theirs (24,), my bar, their bar, pips, off).
+
+    Point p's cell is 3 characters wide; top row 13..18 | bar | 19..24, bottom 12..7 | bar | 6..1.
+    """
+    lines = text.splitlines()
+    top, bottom = lines[2:7], lines[8:13][::-1]  # each from the board's edge inwards
+
+    def column(p):
+        if p >= 13:
+            k = p - 13
+        else:
+            k = 12 - p
+        return 2 + 3 * k + (5 if k >= 6 else 0)
+
+    def count(rows, col):
+        n = 0
+        mark = None
+        for r, line in enumerate(rows):
+            cell = line[col : col + 3].strip()
+            if not cell:
+                break
+            if cell.isdigit():
+                assert r == 4, "a height is written in the fifth row"
+                n = int(cell)
+            else:
+                mark = cell
+                n += 1
+        return n, mark
+
+    mine, theirs = np.zeros(24, int), np.zeros(24, int)
+    for p in range(1, 25):
+        n, mark = count(top if p >= 13 else bottom, column(p))
+        if n:
+            (mine if mark == "X" else theirs)[p - 1] = n
+    their_bar = count(top[::-1], 21)[0]
+    my_bar = count(bottom[::-1], 21)[0]
+    side = "\n".join(lines)
+    pips = [int(x) for x in re.findall(r"pips (\d+)", side)]
+    off = [int(x) for x in re.findall(r"off  (\d+)", side)]
+    return mine, theirs, my_bar, their_bar, pips, off
+
+
+def test_drawing_reads_back_to_the_position():
+    boards, _ = random_positions(300, seed=5)
+    for b in boards:
+        mine, theirs, my_bar, their_bar, pips, off = read_drawing(draw_board(b, "You", "bot", Style(False)))
+        assert mine.tolist() == b[1, :24].tolist()
+        assert theirs.tolist() == b[0, 23::-1].tolist()  # the computer's point j is the person's 24 - j
+        assert (my_bar, their_bar) == (b[1, 24], b[0, 24])
+        you_pips, them_pips = pip_counts(b)
+        assert pips == [them_pips, you_pips]
+        assert off == [15 - b[0].sum(), 15 - b[1].sum()]
+
+
+def test_colour_only_when_asked():
+    plain = draw_board(start_board(), "You", "bot", Style(False))
+    coloured = draw_board(start_board(), "You", "bot", Style(True))
+    assert "\033[" not in plain and "\033[1;36m" in coloured and "\033[1;31m" in coloured
+    assert re.sub(r"\033\[[0-9;]*m", "", coloured) == plain
+
+
+# ------------------------------------------------------------------ the session
+
+
+def test_start_shows_board_dice_and_prompt():
+    s = Session(PubevalBot(), "pubeval", seed=3)
+    out = s.start()
+    assert "You (X) against pubeval (O)" in out and "dice seed 3" in out
+    assert "13 14 15 16 17 18" in out and "BAR" in out
+    d = s.dice
+    assert f"You roll {d[0]}{d[1]}." in out and f"You to play {d[0]}{d[1]}" in out
+    assert s.prompt == f"Your play ({d[0]}{d[1]})> "
+
+
+def test_garbage_and_illegal_plays_are_refused_with_a_reason():
+    s = new_session()
+    pos, dice = s.pos.copy(), s.dice
+    for text, reason in [("hello", "cannot read 'hello'"), ("24/30", "outside 1..24"),
+                         ("25/20", "bar"), ("0", "no play number 0"), ("99999", "numbered 1 to")]:
+        out = s.handle(text)
+        assert reason in out, out
+        assert np.array_equal(s.pos, pos) and s.dice == dice and not s.actions or s.actions[-1].player == 1
+    assert "Type a play" in s.handle("   ")
+
+
+def test_moves_lists_every_legal_play_and_numbers_choose_them():
+    s = new_session(seed=4)
+    listed = re.findall(r"\s*(\d+)\. (\S+(?: \S+)*?)(?=\s{2,}|$)", s.handle("moves"), re.M)
+    plays = legal_plays(s.pos, *s.dice)
+    assert [t for _, t in listed] == [p.notation for p in plays]
+    k = len(plays)
+    out = s.handle(str(k))
+    assert f"You play {plays[k - 1].notation}." in out
+    mine = [a for a in s.actions if a.player == 0]
+    assert np.array_equal(mine[-1].result, plays[k - 1].board)
+
+
+def test_a_play_in_any_notation_is_taken():
+    s = new_session(seed=4)
+    plays = legal_plays(s.pos, *s.dice)
+    p = plays[-1]
+    text = " ".join(reversed(p.notation.split()))  # parts in another order
+    out = s.handle(text)
+    assert f"You play {p.notation}." in out
+
+
+def test_hint_is_the_advisers_ranking():
+    s = new_session(seed=6)
+    out = s.handle("hint 3")
+    ranked = PubevalBot().rank(s.pos, *s.dice)[:3]
+    rows = re.findall(r"^\s+\d\. (.+?)\s+([+-]\d+\.\d+)\s+#(\d+)$", out, re.M)
+    assert [r[0] for r in rows] == [p.notation for p, _ in ranked]
+    assert [float(r[1]) for r in rows] == pytest.approx([sc for _, sc in ranked], abs=1e-4)
+    plays = legal_plays(s.pos, *s.dice)
+    assert [plays[int(r[2]) - 1].notation for r in rows] == [r[0] for r in rows]
+    assert "hint takes a number" in s.handle("hint x")
+
+
+def test_pip_counts():
+    s = new_session(seed=2)
+    mine, theirs = pip_counts(s.pos)
+    assert f"Pips: You {mine}, pubeval {theirs}" in s.handle("pip")
+
+
+def test_undo_restores_the_position_and_the_dice():
+    s = new_session(seed=7)
+    assert "Nothing to undo" in s.handle("undo")
+    pos, dice, n = s.pos.copy(), s.dice, len(s.actions)
+    first = s.handle("1")
+    after = (s.pos.copy(), s.dice)
+    out = s.handle("undo")
+    assert "Undone: your" in out
+    assert np.array_equal(s.pos, pos) and s.dice == dice and len(s.actions) == n
+    # the same play again meets the same dice and the same reply
+    assert s.handle("1") == first
+    assert np.array_equal(s.pos, after[0]) and s.dice == after[1]
+
+
+def test_two_sessions_with_one_seed_play_alike():
+    a, b = new_session(seed=11, bot=RandomBot(1)), new_session(seed=11, bot=RandomBot(1))
+    assert play_out(a) == play_out(b)
+
+
+def test_whole_game_saved_and_read_back(tmp_path):
+    s = new_session(seed=12)
+    outs = play_out(s)
+    assert s.over and len(s.finished) == 1
+    game = s.finished[0]
+    assert re.search(r"(You win|pubeval wins) [123] points?", outs[-1])
+    # the last play ends the game with the points recorded
+    last = game.plays[-1]
+    assert game_result(last.result) == game.points
+    assert s.score[game.winner] == game.points
+    path = tmp_path / "game.mat"
+    assert "Saved 1 game(s)" in s.save(path)
+    back = records.read_match(path)
+    assert not back.errors
+    (g,) = back.games
+    assert (g.winner, g.points, g.resigned) == (game.winner, game.points, False)
+    assert [p.dice for p in g.plays] == [p.dice for p in game.plays]
+    assert all(np.array_equal(x.result, y.result) for x, y in zip(g.plays, game.plays))
+    assert back.players == ("You", "pubeval")
+
+
+def test_match_to_three_points():
+    s = new_session(seed=1, points=3)
+    play_out(s)
+    scores = [g.score for g in s.finished]
+    assert scores[0] == (0, 0)
+    for g, nxt in zip(s.finished, scores[1:] + [tuple(s.score)]):
+        want = list(g.score)
+        want[g.winner] += g.points
+        assert tuple(want) == nxt
+    assert max(s.score) >= 3 and s.finished[-1].match_won
+    assert sum(1 for g in s.finished if g.match_won) == 1
+
+
+def test_resign_loses_the_game_at_its_value(tmp_path):
+    s = new_session(seed=9, points=5)
+    s.handle("1")
+    # the value: what the person would lose were the computer's checkers all off now
+    finished = s.pos.copy()
+    finished[0] = 0
+    value = -game_result(finished)
+    assert value == 3  # the person's back checkers are still in the computer's home board
+    out = s.handle("resign")
+    g = s.finished[0]
+    assert g.resigned and g.winner == 1 and g.points == value
+    assert "pubeval wins 3 points (a backgammon). (resigned)" in out and "Game 2" in out
+    assert s.score == [0, 3]
+    s.save(tmp_path / "r.mat")
+    back = records.read_match(tmp_path / "r.mat")
+    assert back.games[0].winner == 1 and back.games[0].points == 3 and back.games[0].resigned
+
+
+def test_save_in_the_middle_of_a_game(tmp_path):
+    s = new_session(seed=3)
+    s.handle("1")
+    s.handle("1")
+    out = s.handle(f"save {tmp_path / 'mid.mat'}")
+    assert "Saved 1 game(s)" in out and "reading it back differs" not in out
+    back = records.read_match(tmp_path / "mid.mat")
+    assert len(back.games[0].plays) == len(s.actions)
+    assert "save takes a file name" in s.handle("save")
+    assert "Cannot save" in s.handle(f"save {tmp_path / 'no' / 'such' / 'dir.mat'}")
+
+
+def test_help_and_quit():
+    s = new_session()
+    assert "undo" in s.handle("help") and "resign" in s.handle("?")
+    assert s.handle("quit") == "Goodbye." and s.over
+
+
+# ------------------------------------------------------------------ the command in a pseudo-terminal
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def spawn(tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TERM="xterm")
+    env.pop("NO_COLOR", None)
+    return pexpect.spawn(sys.executable, ["-m", "comparison", "play", "--no-color", *args], cwd=str(tmp_path),
+                         env=env, encoding="utf-8", timeout=60, dimensions=(60, 120))
+
+
+def finish(child):
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.exitstatus
+
+
+def test_terminal_session_as_a_person(tmp_path):
+    child = spawn(tmp_path, "--bot", "pubeval", "--seed", "5", "--save", "end.mat")
+    child.expect(PROMPT)
+    child.sendline("xyzzy plugh")
+    child.expect("Illegal: cannot read 'xyzzy")
+    child.expect(PROMPT)
+    child.sendline("13/1")
+    child.expect("Illegal: ")
+    child.expect(PROMPT)
+    child.sendline("hint")
+    child.expect(r"best plays for you")
+    child.expect(PROMPT)
+    child.sendline("moves")
+    child.expect(r"Your legal plays with \d\d:")
+    child.expect(r" 1\. (\S+)")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect("You play ")
+    child.expect(PROMPT)
+    child.sendline("undo")
+    child.expect("Undone: your ")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect(PROMPT)
+    child.sendline("save mid.mat")
+    child.expect(r"Saved 1 game\(s\), \d+ plays")
+    child.expect(PROMPT)
+    child.sendeof()  # Ctrl-D: the session ends and the match is saved
+    child.expect("End of input")
+    child.expect(r"Saved 1 game\(s\), \d+ plays, to \S*end\.mat")
+    assert finish(child) == 0
+    for name in ("mid.mat", "end.mat"):
+        back = records.read_match(tmp_path / name)
+        assert back.games and back.games[0].ok
+    assert len(records.read_match(tmp_path / "end.mat").games[0].plays) >= 2
+
+
+def test_terminal_whole_game_to_the_end(tmp_path):
+    child = spawn(tmp_path, "--bot", "pubeval", "--seed", "21")
+    n = 0
+    while True:
+        i = child.expect([PROMPT, r"(You win|pubeval wins) \d points?"])
+        if i == 1:
+            break
+        child.sendline("1")
+        n += 1
+        assert n < 500
+    child.expect(r"Saved 1 game\(s\), \d+ plays, to (\S+\.mat)")
+    saved = child.match.group(1)
+    assert finish(child) == 0
+    back = records.read_match(saved)
+    assert back.games[0].winner is not None and not back.errors
+
+
+def test_terminal_ctrl_c_saves(tmp_path):
+    child = spawn(tmp_path, "--bot", "random", "--seed", "2", "--save", "int.mat")
+    child.expect(PROMPT)
+    child.sendline("1")
+    child.expect(PROMPT)
+    child.sendintr()
+    child.expect("Interrupted")
+    child.expect("Saved 1 game")
+    assert finish(child) == 0
+    assert records.read_match(tmp_path / "int.mat").games[0].ok
+
+
+def test_terminal_bad_opponent_says_why(tmp_path):
+    child = spawn(tmp_path, "--model", "no-such-model.pt")
+    child.expect("unknown player 'no-such-model.pt'")
+    assert finish(child) == 2
+
+
+def test_terminal_against_a_model_file(tmp_path):
+    torch = pytest.importorskip("torch")
+    from comparison import checkpoint, models
+
+    torch.manual_seed(1)
+    checkpoint.save(tmp_path / "tiny.pt", models.build_scorer("mlp", d_in=198, hidden=(8,)),
+                    meta={"game": "backgammon", "encoding": "tesauro198"})
+    child = spawn(tmp_path, "--model", "tiny.pt", "--seed", "4")
+    child.expect("against tiny")
+    child.expect(PROMPT)
+    child.sendline("hint 2")
+    child.expect(r"tiny's best plays for you with \d\d")
+    child.expect(r"  1\. \S+.*[+-]\d\.\d{4}\s+#\d+")
+    child.expect(PROMPT)
+    child.sendline("quit")
+    child.expect("Goodbye")
+    assert finish(child) == 0
