@@ -28,8 +28,7 @@ from comparison.data import DecisionSet
 
 from .legal import legal_results_batch
 
-BUILDER_VERSION = 2
-RECORD_SUFFIXES = (".mat", ".txt", ".sgf")
+BUILDER_VERSION = 3
 
 
 # ------------------------------------------------------------------------------ encodings
@@ -49,9 +48,9 @@ def _pubeval(items):
 
 def _extended(items):
     from .encode import tesauro198
-    from .features import extended_features
+    from .features import handmade
 
-    return np.concatenate([tesauro198(items), extended_features(items)], axis=1)
+    return np.concatenate([tesauro198(items), handmade(items)], axis=1)
 
 
 def _tokens(items):
@@ -82,17 +81,14 @@ def feature_shape(name: str) -> tuple:
 
 
 def record_files(paths) -> list[Path]:
-    """Record files under ``paths`` (files, or folders searched recursively), sorted, deduplicated."""
-    out = set()
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            out.update(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RECORD_SUFFIXES)
-        elif p.exists():
-            out.add(p)
-        else:
+    """Record files under ``paths`` (files, or folders searched recursively), sorted, deduplicated;
+    a path that does not exist is an error here (there is nothing to train on)."""
+    from .records import record_files as listed
+
+    for p in map(Path, paths):
+        if not p.exists():
             raise FileNotFoundError(f"{p}: no such file or folder")
-    return sorted(out)
+    return sorted(set(listed(paths)))
 
 
 def _date(headers: dict) -> int:
@@ -165,7 +161,7 @@ def build_dataset(paths, cache_dir=None, workers: int = 2, progress: bool = True
     log = log or (lambda msg: print(msg, file=sys.stderr))
     files = record_files(paths)
     if not files:
-        raise ValueError(f"no record files ({', '.join(RECORD_SUFFIXES)}) under {', '.join(map(str, paths))}")
+        raise ValueError(f"no record files (.mat, .txt, .sgf) under {', '.join(map(str, paths))}")
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     cache = cache_dir / f"decisions-{cache_key(files)}.npz"
     if cache.exists():

@@ -1,11 +1,223 @@
-"""records generate (being built)."""
-import sys
+"""``records generate``: expert records by engine self-play, written as gnubg .mat files.
 
+One engine plays both sides in the project's own game loop (the move generator's legal plays,
+the engine picks one), and the games are written as cubeless money sessions without
+resignations: every game is played to the last checker, so its points are 1, 2 or 3.
+
+Reproducible: game ``i`` rolls its dice from ``numpy.random.default_rng([seed, i])``, so the same
+seed gives the same files whatever the number of workers. Files hold ``games_per_file`` games
+each (a money session: the score line carries the points won so far in that file) and are
+named ``<engine>-s<seed>-<file number>.mat``.
+
+Engines: ``gnubg`` (GNU Backgammon's nets through the optional gnubg-nn module, at ``plies``;
+its own best-move search, see :meth:`GnubgBot.best_move`) and ``pubeval`` (Tesauro's linear
+baseline).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .board import game_result, start_board, swap_sides
+from .legal import legal_plays
+from .records import CheckerPlay, Game, format_mat
+
+ENGINES = ("gnubg", "pubeval")
+MAX_PLIES = 10_000       # a guard: self-play games of these engines end in about 60 plies
+
+
+def engine_name(engine: str, plies: int = 0) -> str:
+    return f"gnubg-{plies}ply" if engine == "gnubg" else engine
+
+
+class Chooser:
+    """An engine as a function (board, dice, legal plays) -> the chosen Play."""
+
+    def __init__(self, engine: str, plies: int = 0):
+        if engine == "gnubg":
+            from .gnubg_bot import GnubgBot
+
+            bot = GnubgBot(plies)
+            self.choose = lambda board, d1, d2, plays: bot.best_move(board, d1, d2, plays)
+        elif engine == "pubeval":
+            from .bots import PubevalBot
+
+            bot = PubevalBot()
+
+            def choose(board, d1, d2, plays):  # the first best score, as PubevalBot.choose
+                return plays[int(np.argmax(bot.score_plays(board, plays)))]
+
+            self.choose = choose
+        else:
+            raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        self.name = engine_name(engine, plies)
+
+    def __call__(self, board, d1, d2, plays):
+        if not plays:
+            return None
+        return plays[0] if len(plays) == 1 else self.choose(board, d1, d2, plays)
+
+
+def self_play_game(chooser: Chooser, seed: int, index: int, number: int = 1,
+                   score: tuple[int, int] = (0, 0)) -> Game:
+    """Game ``index`` of the run seeded ``seed``: the same engine on both sides, played out.
+
+    The opening roll is one die each (ties thrown again); player 0, the left-hand column,
+    throws the first die, and the higher die moves first with both dice. Dice are written
+    high die first, as gnubg does.
+    """
+    rng = np.random.default_rng([seed, index])
+    d0 = d1 = 0
+    while d0 == d1:
+        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
+    mover = 0 if d0 > d1 else 1
+    board = start_board()                      # the mover's view: the mover in row 1
+    actions = []
+    for _ in range(MAX_PLIES):
+        hi, lo = max(d0, d1), min(d0, d1)
+        plays = legal_plays(board, hi, lo)
+        play = chooser(board, hi, lo, plays)
+        result = play.board if play is not None else board.copy()
+        # no text "as written": these plays were never written (the .mat writer spells them)
+        actions.append(CheckerPlay(mover, (hi, lo), "", 0, board, result, play, len(plays)))
+        points = game_result(result)
+        if points:                             # the mover has borne off all 15
+            return Game(number, tuple(score), tuple(actions), (chooser.name, chooser.name), 0,
+                        winner=mover, points=int(points))
+        board = swap_sides(result)
+        mover = 1 - mover
+        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
+    raise RuntimeError(f"game {index} (seed {seed}) did not end in {MAX_PLIES} plies")
+
+
+def session(chooser: Chooser, seed: int, first: int, n_games: int) -> list[Game]:
+    """Games ``first`` .. ``first + n_games - 1`` as one money session (scores accumulate)."""
+    games = []
+    score = [0, 0]
+    for k in range(n_games):
+        g = self_play_game(chooser, seed, first + k, number=k + 1, score=tuple(score))
+        score[g.winner] += g.points
+        games.append(g)
+    return games
+
+
+def session_text(games: list[Game], name: str, seed: int, first: int) -> str:
+    from comparison import __version__
+
+    headers = {
+        "Event": f"{name} self-play, seed {seed}, games {first + 1}-{first + len(games)} "
+                 f"(cubeless money, no resignations)",
+        "Player 1": name,
+        "Player 2": name,
+        "Variation": "Backgammon",
+        "Transcriber": f"comparison-games {__version__} (records generate)",
+    }
+    return format_mat(games, (name, name), 0, headers)
+
+
+def file_name(engine: str, plies: int, seed: int, index: int) -> str:
+    return f"{engine_name(engine, plies)}-s{seed}-{index:04d}.mat"
+
+
+# --- running many files, in parallel ----------------------------------------------------------
+
+_chooser = None     # one engine per worker process
+
+
+def _init_worker(engine: str, plies: int) -> None:
+    global _chooser
+    _chooser = Chooser(engine, plies)
+
+
+def _write_file(task) -> tuple[int, int, int]:
+    """Play and write one file: task (path, seed, first game, games) -> (games, decisions, non-forced)."""
+    path, seed, first, n_games = task
+    games = session(_chooser, seed, first, n_games)
+    Path(path).write_text(session_text(games, _chooser.name, seed, first), encoding="utf-8")
+    plays = [a for g in games for a in g.actions]
+    return len(games), sum(a.n_legal > 0 for a in plays), sum(a.n_legal > 1 for a in plays)
+
+
+def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, seed: int = 0,
+             workers: int = 2, games_per_file: int = 100, progress: bool = True) -> dict:
+    """Write ``games`` self-play games into ``out_dir`` as .mat files; returns a summary
+    (files, games, decisions, non_forced, seconds, games_per_second)."""
+    if games < 1 or games_per_file < 1:
+        raise ValueError("games and games_per_file must be at least 1")
+    if seed < 0:
+        raise ValueError("seed must be >= 0")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for i, first in enumerate(range(0, games, games_per_file)):
+        tasks.append((str(out / file_name(engine, plies, seed, i)), seed, first, min(games_per_file, games - first)))
+    from tqdm import tqdm
+
+    bar = tqdm(total=games, desc=f"{engine_name(engine, plies)} self-play", unit="game",
+               disable=not progress, file=sys.stderr)
+    totals = np.zeros(3, np.int64)
+    start = time.perf_counter()
+    workers = max(1, min(workers, len(tasks)))
+    if workers == 1:
+        _init_worker(engine, plies)
+        results = map(_write_file, tasks)
+        for r in results:
+            totals += r
+            bar.update(r[0])
+    else:
+        import multiprocessing
+
+        with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(engine, plies)) as pool:
+            for r in pool.imap_unordered(_write_file, tasks):
+                totals += r
+                bar.update(r[0])
+    seconds = time.perf_counter() - start
+    bar.close()
+    return {"engine": engine_name(engine, plies), "seed": seed, "out": str(out), "files": len(tasks),
+            "games": int(totals[0]), "decisions": int(totals[1]), "non_forced": int(totals[2]),
+            "workers": workers, "seconds": seconds, "games_per_second": totals[0] / seconds}
+
+
+# --- the command ------------------------------------------------------------------------------
 
 def add_arguments(p) -> None:
-    pass
+    p.add_argument("--engine", choices=ENGINES, default="gnubg",
+                   help="who plays both sides: gnubg (needs the optional gnubg-nn module) or pubeval")
+    p.add_argument("--plies", type=int, default=0, help="gnubg's search depth (0: its nets alone; default 0)")
+    p.add_argument("--games", type=int, required=True, help="number of games")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the .mat files into")
+    p.add_argument("--seed", type=int, default=0, help="dice seed (default 0); same seed, same files")
+    p.add_argument("--workers", type=int, default=2, help="processes playing games (default 2)")
+    p.add_argument("--games-per-file", type=int, default=100, metavar="K",
+                   help="games per .mat file (default 100)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run_command(args) -> int:
-    print("not available yet: records generate", file=sys.stderr)
-    return 2
+    if args.games < 1 or args.games_per_file < 1 or args.workers < 1:
+        print("--games, --games-per-file and --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.seed < 0 or args.plies < 0:
+        print("--seed and --plies must be >= 0", file=sys.stderr)
+        return 2
+    if args.engine == "pubeval" and args.plies:
+        print("pubeval has no search: --plies applies to gnubg only", file=sys.stderr)
+        return 2
+    if args.engine == "gnubg":
+        from .gnubg_bot import import_gnubg
+
+        try:
+            import_gnubg()
+        except ImportError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+    s = generate(args.out, args.engine, args.plies, args.games, args.seed, args.workers,
+                 args.games_per_file, progress=not args.no_progress)
+    print(f"wrote {s['games']:,} games ({s['decisions']:,} decisions, {s['non_forced']:,} non-forced) "
+          f"in {s['files']} files to {s['out']}")
+    print(f"{s['engine']}: {s['games_per_second']:.1f} games/s with {s['workers']} worker(s) "
+          f"({s['seconds']:.1f} s)")
+    return 0

@@ -6,6 +6,8 @@ replaying each play with the engine, the decisions they contain, and writing gnu
     for d in records.decisions(match):        # every checker play of every good game
         d.board, d.dice, d.chosen, d.player, d.forced
     records.write_mat(match, "out.mat")       # gnubg's layout
+    records.write_sgf(match, "out.sgf")       # gnubg's SGF
+    records.corpus_dir()                      # the bundled gnubg self-play records
 
 The formats and their dialects are described in the shared reference, formats.md.
 """
@@ -17,8 +19,11 @@ from .decisions import decisions
 from .mat import parse_mat
 from .model import CheckerPlay, CubeAction, Decision, Game, Match, RecordError, Unplayed
 from .sgf import parse_sgf
+from .sgf_writer import format_sgf, write_sgf
 from .source import read_text
 from .writer import format_mat, write_mat
+
+RECORD_SUFFIXES = (".mat", ".txt", ".sgf")
 
 
 def read_match(path, strict: bool = False) -> Match:
@@ -41,6 +46,31 @@ def read_match(path, strict: bool = False) -> Match:
     return parse_mat(text, name, strict)
 
 
+NOT_RECORDS = ("readme", "license", "licence", "copying")
+
+
+def record_files(paths) -> list[Path]:
+    """The record files named by ``paths``: files as given, folders searched recursively for
+    .mat, .txt and .sgf files (sorted; README, LICENSE and COPYING files are not records, even as
+    .txt). A path that does not exist is kept, so that reading it reports it."""
+    out = []
+    for p in map(Path, [paths] if isinstance(paths, (str, Path)) else paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RECORD_SUFFIXES
+                              and not f.stem.lower().startswith(NOT_RECORDS)))
+        else:
+            out.append(p)
+    return out
+
+
+def corpus_dir() -> Path:
+    """The folder of the bundled default corpus: gnubg 0-ply self-play records (.mat), shipped
+    inside the package (see its README.txt)."""
+    from importlib import resources
+
+    return Path(str(resources.files("games.backgammon").joinpath("data", "corpus")))
+
+
 def _is_sgf(name: str, text: str) -> bool:
     head = text.lstrip()[:200]
     return head.startswith("(;") or (Path(name).suffix.lower() == ".sgf" and head.startswith("("))
@@ -51,6 +81,10 @@ __all__ = [
     "decisions",
     "write_mat",
     "format_mat",
+    "write_sgf",
+    "format_sgf",
+    "record_files",
+    "corpus_dir",
     "Match",
     "Game",
     "Decision",

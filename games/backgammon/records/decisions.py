@@ -44,4 +44,5 @@ def _game_decisions(game: Game, path: str) -> Iterator[Decision]:
             game=game.number,
             line=a.line,
             text=a.text,
+            crawford=game.crawford,
         )

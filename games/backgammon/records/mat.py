@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .model import Match, RecordError
+from .model import Match, RecordError, crawford_rule, with_crawford
 from .replay import UNPLAYED_TEXT, Event, GameEnd, RawGame, replay_game
 
 _TAG = re.compile(r'^;\s*\[\s*(?P<key>[^\]"]*?)\s+"(?P<value>.*)"\s*\]\s*$')
@@ -272,7 +272,8 @@ def _build_match(st: _State, path: str, strict: bool, n_lines: int) -> Match:
             on_error(_unfinished(game, raw is st.games[-1], path))
     if not games:
         on_error(RecordError(path, n_lines, "", "no game found in the file", "truncated"))
-    return Match(path, st.headers, length, players, tuple(games), tuple(errors))
+    games = with_crawford(games, length, crawford_rule(st.headers))
+    return Match(path, st.headers, length, players, games, tuple(errors))
 
 
 def _unfinished(game, last_game: bool, path: str) -> RecordError:

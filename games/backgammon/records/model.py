@@ -6,7 +6,7 @@ numbered as the record numbers them: 0 = the left column of a .mat file ("Player
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 import numpy as np
@@ -105,7 +105,8 @@ class Game:
     the final position or the drop. ``resigned`` is True when the game ended with a winner although
     nobody bore off and nobody dropped a double (a resignation, or a timeout on some sites).
     ``error`` is set when the game could not be replayed to its end; its actions then stop before
-    the bad one, and :func:`decisions` leaves the game out.
+    the bad one, and :func:`decisions` leaves the game out. ``crawford`` is True for the Crawford
+    game of a match (see :func:`crawford_flags`).
     """
 
     number: int
@@ -119,6 +120,7 @@ class Game:
     resigned: bool = False
     error: Optional[RecordError] = None
     line: int = 0
+    crawford: bool = False
 
     @property
     def ok(self) -> bool:
@@ -143,8 +145,9 @@ class Game:
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"error at line {self.error.line}"
+        crawford = ", crawford" if self.crawford else ""
         return (f"Game(number={self.number}, score={self.score}, plays={len(self.plays)}, "
-                f"winner={self.winner}, points={self.points}, {state})")
+                f"winner={self.winner}, points={self.points}{crawford}, {state})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,7 +186,7 @@ class Decision:
     ``board`` is the position before the play (the player on roll in row 1), ``chosen`` the result
     the player picked (same orientation), ``score`` the match score (own, opponent) before the game.
     ``forced`` is True when the roll had exactly one distinct legal result; ``n_legal`` is their
-    number. ``candidates`` carries an engine's analysis when the record has one (gnubg SGF's A[]):
+    number. ``crawford`` is True in the Crawford game of a match (no doubling allowed). ``candidates`` carries an engine's analysis when the record has one (gnubg SGF's A[]):
     ((result board, or the notation when it could not be replayed, equity), ...).
     """
 
@@ -202,7 +205,54 @@ class Decision:
     game: int = 0
     line: int = 0
     text: str = ""
+    crawford: bool = False
 
     def __repr__(self) -> str:
         return (f"Decision({self.file}:{self.line}, {self.player!r}, dice={self.dice}, "
                 f"text={self.text!r}, n_legal={self.n_legal})")
+
+
+# --- the Crawford game ----------------------------------------------------------------------------
+
+_OFF = ("off", "false", "no", "0")
+
+
+def crawford_rule(headers: dict) -> bool:
+    """Whether the Crawford rule is in force: on unless a ``Crawford`` header tag says "Off"."""
+    value = next((v for k, v in headers.items() if k.strip().lower() == "crawford"), "On")
+    return value.strip().lower() not in _OFF
+
+
+def crawford_flags(scores, match_length: int, rule: bool = True) -> list[bool]:
+    """Which games are the Crawford game, from the scores before each game of a match, in order.
+
+    The Crawford game is the first game after one player reaches one point away from winning
+    (score ``match_length - 1``) while the other is further away: exactly one player stands at
+    ``match_length - 1`` and nobody did when the previous game began. Money play (length 0), 1-point
+    matches and ``rule=False`` have none. A file that starts with a player already one away
+    (a single game cut from a match) counts that game as the Crawford game: without the games
+    before it, that is the likelier reading.
+    """
+    n = int(match_length)
+    out = []
+    previous = None
+    for score in scores:
+        a, b = (int(s) for s in score)
+        one_away = (a == n - 1) != (b == n - 1) and max(a, b) < n
+        first = previous is None or (n - 1) not in previous
+        out.append(bool(rule and n > 1 and one_away and first))
+        previous = (a, b)
+    return out
+
+
+def with_crawford(games, match_length: int, rule: bool = True, explicit=None) -> tuple:
+    """The games with ``crawford`` set; ``explicit`` (one bool or None per game) overrides the
+    computed flag where a record says so (gnubg SGF's ``RU[Crawford:CrawfordGame]``)."""
+    games = list(games)
+    flags = crawford_flags([g.score for g in games], match_length, rule)
+    explicit = explicit or [None] * len(games)
+    out = []
+    for g, computed, said in zip(games, flags, explicit):
+        flag = computed if said is None else bool(said)
+        out.append(g if g.crawford == flag else replace(g, crawford=flag))
+    return tuple(out)

@@ -2,8 +2,11 @@
 
 A play is ``B[52lqac]``: the dice, then from/to letter pairs. gnubg writes player 0 (W) with
 ``a`` = its 1-point and player 1 (B) with ``a`` = its 24-point (``x`` - index), ``y`` = bar,
-``z`` = off. Cube actions are ``double``, ``take``, ``drop``. ``A[i][moves E ... equity ...]``
-lists the candidate plays gnubg analysed; they are kept as labels on the play.
+``z`` = off. Cube actions are ``double``, ``take``, ``drop`` (the cube values they imply are filled in, as a .mat file writes
+them). ``A[i][moves E ... equity ...]`` lists the candidate plays gnubg analysed; they are kept as
+labels on the play. ``RU[Crawford]`` says the match uses the Crawford rule and
+``RU[Crawford:CrawfordGame]`` marks the Crawford game; gnubg writes one of them in every game of a
+match with the rule, so a gnubg file without either has no Crawford game.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import bisect
 import re
 from typing import Optional
 
-from .model import Match, RecordError
+from .model import Match, RecordError, with_crawford
 from .replay import Event, GameEnd, RawGame, replay_game
 
 _VALUE_END = re.compile(r"[\\\]]")
@@ -212,11 +215,34 @@ def _raw_game(nodes: list, index: int, path: str) -> tuple[RawGame, dict]:
         if why:
             raw.error = RecordError(path, line, _node_text(props), why, "unreadable")
             break
+    _fill_cube_values(raw.events)
     m = _RESULT.match(root.get("RE", [""])[0].strip())
     if m:
         pts = int(m.group("points")) if m.group("points") else None
         raw.end = GameEnd(root_line, 0 if m.group("who").upper() == "W" else 1, pts, False, bool(m.group("resign")))
     return raw, root
+
+
+def _fill_cube_values(events: list) -> None:
+    """SGF writes ``double`` without a value: give doubles and beavers the value they propose."""
+    cube, offered = 1, None
+    for ev in events:
+        if ev.kind == "double":
+            ev.value = ev.value or cube * 2
+            offered = ev.value
+        elif ev.kind == "beaver":
+            ev.value = ev.value or (offered or cube * 2) * 2
+            cube, offered = ev.value, None
+        elif ev.kind == "take":
+            cube, offered = offered or cube, None
+
+
+def _crawford_said(root: dict) -> Optional[bool]:
+    """True for RU[Crawford:CrawfordGame], False for RU[Crawford], None without either."""
+    rules = [v.strip().lower() for v in root.get("RU", [])]
+    if "crawford:crawfordgame" in rules:
+        return True
+    return False if "crawford" in rules else None
 
 
 def _node_text(props: dict) -> str:
@@ -241,6 +267,7 @@ def parse_sgf(text: str, path: str, strict: bool = False) -> Match:
         kind = "truncated" if "truncated" in str(exc) else "unreadable"
         syntax_error = RecordError(path, reader.line_at(exc.pos), text[exc.pos:exc.pos + 40], str(exc), kind)
     games, headers, length, players = [], {}, 0, ("", "")
+    said, by_gnubg = [], False
     for index, nodes in enumerate(t for t in trees if t):
         raw, root = _raw_game(nodes, index, path)
         if index == 0:
@@ -248,12 +275,18 @@ def parse_sgf(text: str, path: str, strict: bool = False) -> Match:
             mi_length = _mi(root).get("length", "0")
             length = int(mi_length) if mi_length.isdigit() else 0
             players = raw.players
+            by_gnubg = root.get("AP", [""])[0].startswith("GNU Backgammon")
+        said.append(_crawford_said(root))
         games.append(replay_game(raw, path, length, on_error))
     if syntax_error is not None:
         on_error(syntax_error)
     elif not games:
         on_error(RecordError(path, 1, "", "no game found in the file", "truncated"))
-    return Match(path, headers, length, tuple(players), tuple(games), tuple(errors))
+    rule = any(s is not None for s in said)
+    if rule and length > 1:
+        headers["Crawford"] = "On"
+    games = with_crawford(games, length, rule or not by_gnubg, said)
+    return Match(path, headers, length, tuple(players), games, tuple(errors))
 
 
 def _headers(root: dict) -> dict:

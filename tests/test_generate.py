@@ -1,0 +1,157 @@
+"""`records generate` (engine self-play written as .mat) and the bundled default corpus."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparison import cli
+from games.backgammon import legal_plays, records
+from games.backgammon.bots import PubevalBot
+from games.backgammon.generate import generate
+
+# the bundled corpus, as scripts/generate_corpus.py made it (and its README.txt states)
+CORPUS_FILES = 20
+CORPUS_GAMES = 2000
+CORPUS_DECISIONS = 98_160
+CORPUS_NON_FORCED = 86_592
+
+
+def read_all(folder: Path) -> list[records.Match]:
+    return [records.read_match(p) for p in records.record_files([folder])]
+
+
+def files_bytes(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.mat"))}
+
+
+def check_played_out(matches, n_games: int, name: str) -> list:
+    """Every game reads back without an error, is played to the end, and the session's score
+    follows from the games; returns the decisions."""
+    assert sum(len(m.errors) for m in matches) == 0, [str(e) for m in matches for e in m.errors][:3]
+    games = [g for m in matches for g in m.games]
+    assert len(games) == n_games and all(g.ok for g in games)
+    for m in matches:
+        assert m.match_length == 0 and m.players == (name, name)
+        score = [0, 0]
+        for g in m.games:
+            assert g.score == tuple(score)
+            assert not g.resigned and g.points in (1, 2, 3)
+            final = g.final_board if g.winner == 0 else g.final_board[::-1]
+            assert final[1].sum() == 0                      # the winner bore off all 15
+            assert not any(isinstance(a, records.CubeAction) for a in g.actions)
+            score[g.winner] += g.points
+    return [d for m in matches for d in records.decisions(m)]
+
+
+def test_pubeval_generation_is_pubevals_play_and_reproducible(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    s = generate(one, "pubeval", games=13, seed=5, workers=1, games_per_file=5, progress=False)
+    assert (s["files"], s["games"]) == (3, 13)
+    generate(two, "pubeval", games=13, seed=5, workers=2, games_per_file=5, progress=False)
+    assert files_bytes(one) == files_bytes(two)       # whatever the worker count
+    ds = check_played_out(read_all(one), 13, "pubeval")
+    assert len(ds) == s["decisions"] and sum(not d.forced for d in ds) == s["non_forced"]
+    # the records hold pubeval's own choices: PubevalBot, asked afresh, picks every one of them
+    bot = PubevalBot()
+    for d in ds:
+        assert np.array_equal(bot.choose(d.board, *d.dice).board, d.chosen)
+    # another seed, other games; games already played do not change with the number asked for
+    generate(tmp_path / "other", "pubeval", games=5, seed=6, workers=1, games_per_file=5, progress=False)
+    rolls = [[a.dice for a in g.plays] for m in read_all(tmp_path / "other") for g in m.games]
+    assert rolls != [[a.dice for a in g.plays] for g in read_all(one)[0].games]
+    generate(tmp_path / "fewer", "pubeval", games=5, seed=5, workers=1, games_per_file=5, progress=False)
+    first = sorted(files_bytes(one))[0]
+    assert files_bytes(tmp_path / "fewer")[first] == files_bytes(one)[first]
+
+
+def test_gnubg_generation(tmp_path, gnubg):
+    from games.backgammon.gnubg_bot import GnubgBot
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    generate(one, "gnubg", plies=0, games=8, seed=2, workers=1, games_per_file=3, progress=False)
+    generate(two, "gnubg", plies=0, games=8, seed=2, workers=2, games_per_file=3, progress=False)
+    assert files_bytes(one) == files_bytes(two) and len(files_bytes(one)) == 3
+    ds = check_played_out(read_all(one), 8, "gnubg-0ply")
+    # every non-forced play is a best play by gnubg's 0-ply cubeless equity (scored one by one)
+    bot = GnubgBot(0)
+    for d in ds:
+        if d.forced:
+            continue
+        plays = legal_plays(d.board, *d.dice)
+        scores = bot.score_plays(d.board, plays)
+        chosen = next(i for i, p in enumerate(plays) if np.array_equal(p.board, d.chosen))
+        assert scores[chosen] == scores.max()
+
+
+def test_gnubg_best_move_matches_choose(gnubg):
+    from games.backgammon import random_positions
+    from games.backgammon.gnubg_bot import GnubgBot
+
+    bot = GnubgBot(0)
+    boards, dice = random_positions(300, seed=11)
+    for b, (d1, d2) in zip(boards, dice):
+        plays = legal_plays(b, d1, d2)
+        fast = bot.best_move(b, d1, d2)
+        if not plays:
+            assert fast is None
+            continue
+        scores = bot.score_plays(b, plays)
+        # the same play, or one with exactly the same equity (gnubg breaks ties its own way)
+        assert scores[plays.index(fast)] == scores.max()
+
+
+def test_generate_command(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "cli"
+    rc = cli.main(["records", "generate", "--engine", "pubeval", "--games", "4", "--out", str(out),
+                   "--seed", "3", "--games-per-file", "2", "--no-progress"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "wrote 4 games" in text and "games/s" in text
+    assert len(list(out.glob("*.mat"))) == 2
+    assert cli.main(["records", "generate", "--engine", "pubeval", "--plies", "1", "--games", "1",
+                     "--out", str(out)]) == 2
+    assert cli.main(["records", "generate", "--games", "0", "--out", str(out)]) == 2
+
+    # without gnubg-nn: a clear message and exit 2
+    from games.backgammon import gnubg_bot
+
+    def missing():
+        raise ImportError("gnubg players need the optional gnubg-nn module (GPL): pip install gnubg-nn")
+
+    monkeypatch.setattr(gnubg_bot, "import_gnubg", missing)
+    capsys.readouterr()
+    assert cli.main(["records", "generate", "--engine", "gnubg", "--games", "1", "--out", str(out)]) == 2
+    assert "gnubg-nn" in capsys.readouterr().err
+
+
+# --- the bundled default corpus -----------------------------------------------------------------
+
+def test_bundled_corpus_is_in_the_package():
+    d = records.corpus_dir()
+    files = records.record_files([d])
+    assert len(files) == CORPUS_FILES and all(f.suffix == ".mat" for f in files)
+    assert sum(f.stat().st_size for f in files) < 4_500_000
+    # counted from the text, so that this fast test covers every file
+    games = sum(len(re.findall(r"^ Game \d+$", f.read_text(), re.M)) for f in files)
+    assert games == CORPUS_GAMES
+    readme = (d / "README.txt").read_text()
+    for figure in (CORPUS_GAMES, CORPUS_DECISIONS, CORPUS_NON_FORCED):
+        assert f"{figure:,}" in readme
+    assert "seed 1" in readme and "scripts/generate_corpus.py" in readme
+    # one file read in full: no error, played out, gnubg's name on both sides
+    m = records.read_match(files[0])
+    check_played_out([m], 100, "gnubg-0ply")
+
+
+@pytest.mark.slow
+def test_bundled_corpus_reads_without_errors():
+    from games.backgammon.records.commands import stats
+
+    s = stats([records.corpus_dir()], workers=2)
+    assert s["errors"] == []
+    assert (s["files"], s["good_games"], s["broken_games"]) == (CORPUS_FILES, CORPUS_GAMES, 0)
+    assert (s["decisions"], s["non_forced"]) == (CORPUS_DECISIONS, CORPUS_NON_FORCED)
+    assert list(s["players"]) == ["gnubg-0ply"]
