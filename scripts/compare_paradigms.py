@@ -53,21 +53,27 @@ def main(argv=None) -> int:
             model = models.build_scorer(kind, d_in=d_in, hidden=hidden)
             cfg = TrainConfig(loss=loss, epochs=args.epochs, batch_size=128, lr=1e-3, seed=args.seed, patience=3)
             t0 = time.perf_counter()
-            hist = Trainer(model, train, valid, featurize, cfg, log=lambda s: print(f"  {size} {loss}: {s}", file=sys.stderr)).fit()
+            hist = Trainer(model, train, valid, featurize, cfg, progress=False,
+                           log=lambda s: print(f"  {size} {loss}: {s}", file=sys.stderr)).fit()
             best = max(hist, key=lambda r: r["valid_top1"])
             rows.append({"scorer": size, "loss": loss, "parameters": models.n_parameters(model),
                          "top1": best["valid_top1"], "top3": best["valid_top3"], "mrr": best["valid_mrr"],
                          "best_epoch": best["epoch"], "seconds": time.perf_counter() - t0})
             print(f"{size:10s} {loss:15s} top-1 {100 * best['valid_top1']:.2f}%", file=sys.stderr)
+            write_json(args, train, valid, rows)  # after every run: a long job that stops keeps its rows
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps({"args": vars(args), "train": len(train), "valid": len(valid),
-                                                    "rows": rows}, indent=2) + "\n")
     table = markdown(rows, args.losses)
     out.with_suffix(".md").write_text(table + "\n")
     plot(rows, args.losses, out.with_suffix(".png"))
     print(table)
     return 0
+
+
+def write_json(args, train, valid, rows) -> None:
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps({"args": vars(args), "train": len(train), "valid": len(valid),
+                                                    "rows": rows}, indent=2) + "\n")
 
 
 def markdown(rows, losses) -> str:

@@ -175,6 +175,7 @@ def run_command(args) -> int:
         return 2
     print(format_table(res))
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
     return 0
 
