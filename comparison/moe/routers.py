@@ -22,7 +22,9 @@ one, whatever was picked, dropped by a capacity, or left out by every expert:
   = W[t] for any router state, so the upcycled net scores exactly as the dense one;
 - with k = E and no capacity, the weights are just the softmax (dense gating).
 The shared path costs one more expert block per token (the average of the weights is taken
-once per batch, not per token).
+once per batch, not per token). Option ``unpicked="renormalize"`` instead scales the picked
+probabilities to sum to one (Mixtral style) and keeps the average for tokens with no pick;
+also exact at upcycling, but with one pick per token the main loss then trains no router.
 
 Soft MoE has no picking; its weights, derived in :class:`SoftRouter`, conserve the total
 weight of a position (sum over t and e is T) but may move weight between tokens. Hard routers
@@ -90,16 +92,45 @@ def _check_coef(router: str, **values) -> None:
             raise ValueError(f"{router} router: {key} must be a number >= 0, got {v!r}")
 
 
-def mix_with_mean(p: Tensor, picked: Tensor) -> tuple[Tensor, Tensor]:
-    """Combine weights from probabilities p (..., E) and a picked mask (..., E).
+UNPICKED = ("mean", "renormalize")
 
-    Picked experts get their probability; the mass left over is spread evenly over all experts
-    (the experts' average reads the token), so the weights sum to one. Returns (combine, routed
-    mass (...)).
+
+def mix_with_mean(p: Tensor, picked: Tensor, unpicked: str = "mean") -> tuple[Tensor, Tensor]:
+    """Combine weights from probabilities p (..., E) and a picked mask (..., E); they sum to one.
+
+    Picked experts get their probability. ``unpicked="mean"``: the mass left over is spread
+    evenly over all experts (the experts' average reads the token). ``"renormalize"``: the
+    picked probabilities are scaled to sum to one instead (Mixtral-style; with one pick per
+    token the main loss then gives the router no gradient), and only a token with no pick at
+    all is read by the experts' average. Returns (combine, routed mass (...)).
     """
     on_picked = p * picked.to(p.dtype)  # (..., E)
     routed = on_picked.sum(-1)  # (...)
-    return on_picked + ((1.0 - routed) / p.shape[-1]).unsqueeze(-1), routed
+    uniform = (1.0 - routed) / p.shape[-1]
+    if unpicked == "renormalize":
+        any_pick = picked.any(-1)
+        combine = torch.where(any_pick.unsqueeze(-1), on_picked / routed.clamp_min(1e-30).unsqueeze(-1),
+                              uniform.unsqueeze(-1).expand_as(p))
+        return combine, any_pick.to(p.dtype)
+    return on_picked + uniform.unsqueeze(-1), routed
+
+
+def _check_unpicked(router: str, unpicked: str) -> str:
+    if unpicked not in UNPICKED:
+        raise ValueError(f"{router} router: unpicked must be one of {', '.join(UNPICKED)}, got {unpicked!r}")
+    return unpicked
+
+
+def softmax(logits: Tensor, dim: int = -1) -> Tensor:
+    """Softmax written out: on CPU, torch's kernel is many times slower over a short last axis (E)."""
+    e = (logits - logits.detach().amax(dim, keepdim=True)).exp()
+    return e / e.sum(dim, keepdim=True)
+
+
+def top_mask(p: Tensor, k: int, dim: int) -> Tensor:
+    """Bool mask of the k largest entries of p along dim (ties broken the same way in every slice)."""
+    idx = p.argmax(dim, keepdim=True) if k == 1 else p.topk(k, dim=dim).indices
+    return torch.zeros_like(p, dtype=torch.bool).scatter_(dim, idx, True)
 
 
 def z_loss(logits: Tensor) -> Tensor:
@@ -123,10 +154,11 @@ def balance_loss(p: Tensor, picked: Tensor) -> Tensor:
 class _LearnedTokenRouter(Router):
     """A linear router on each token's features: logits (B, T, E), optional noise while training."""
 
-    def __init__(self, n_tokens, d_token, n_experts, z_coef, noise_std):
+    def __init__(self, n_tokens, d_token, n_experts, z_coef, noise_std, unpicked):
         super().__init__(n_tokens, d_token, n_experts)
         _check_coef(self.name, z_coef=z_coef, noise_std=noise_std)
         self.z_coef, self.noise_std = float(z_coef), float(noise_std)
+        self.unpicked = _check_unpicked(self.name, unpicked)
         self.proj = nn.Linear(d_token, n_experts, bias=False)
 
     def logits(self, x: Tensor) -> Tensor:
@@ -150,8 +182,9 @@ class TokenChoiceRouter(_LearnedTokenRouter):
     counts_drops = True
 
     def __init__(self, n_tokens, d_token, n_experts, top_k: int = 1, capacity_factor: float | None = 1.25,
-                 balance_coef: float = 0.01, z_coef: float = 1e-3, noise_std: float = 0.0):
-        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std)
+                 balance_coef: float = 0.01, z_coef: float = 1e-3, noise_std: float = 0.0,
+                 unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std, unpicked)
         if not isinstance(top_k, int) or not 1 <= top_k <= n_experts:
             raise ValueError(f"token_choice router: top_k must be an integer in 1..{n_experts}, got {top_k!r}")
         if capacity_factor is not None:
@@ -164,20 +197,20 @@ class TokenChoiceRouter(_LearnedTokenRouter):
         self.capacity = (None if capacity_factor is None
                          else min(n_tokens, math.ceil(capacity_factor * top_k * n_tokens / n_experts)))
         self._config = dict(top_k=top_k, capacity_factor=self.capacity_factor, balance_coef=self.balance_coef,
-                            z_coef=self.z_coef, noise_std=self.noise_std)
+                            z_coef=self.z_coef, noise_std=self.noise_std, unpicked=self.unpicked)
 
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         E, k = self.n_experts, self.top_k
         logits = self.logits(x)  # (B, T, E)
-        p = logits.softmax(-1)
-        top_p, top_e = p.topk(k, dim=-1)  # (B, T, k), best first
+        p = softmax(logits)
+        top_p, top_e = p.max(-1, keepdim=True) if k == 1 else p.topk(k, dim=-1)  # (B, T, k), best first
         asked = torch.zeros_like(p, dtype=torch.bool).scatter_(-1, top_e, True)  # (B, T, E)
         if self.capacity is None:
             picked = asked
         else:
             picked = capacity_mask(top_e, top_p[..., 0], E, self.capacity)
-        combine, routed = mix_with_mean(p, picked)
+        combine, routed = mix_with_mean(p, picked, self.unpicked)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, asked) + self.z_coef * z_loss(logits)
@@ -222,26 +255,26 @@ class ExpertChoiceRouter(_LearnedTokenRouter):
     counts_drops = True
 
     def __init__(self, n_tokens, d_token, n_experts, capacity_factor: float = 1.0, z_coef: float = 1e-3,
-                 noise_std: float = 0.0):
-        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std)
+                 noise_std: float = 0.0, unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std, unpicked)
         _check_coef(self.name, capacity_factor=capacity_factor)
         if capacity_factor <= 0:
             raise ValueError("expert_choice router: capacity_factor must be > 0")
         self.capacity_factor = float(capacity_factor)
         self.capacity = max(1, min(n_tokens, math.ceil(capacity_factor * n_tokens / n_experts)))
-        self._config = dict(capacity_factor=self.capacity_factor, z_coef=self.z_coef, noise_std=self.noise_std)
+        self._config = dict(capacity_factor=self.capacity_factor, z_coef=self.z_coef, noise_std=self.noise_std,
+                            unpicked=self.unpicked)
 
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         logits = self.logits(x)  # (B, T, E)
-        p = logits.softmax(-1)
-        chosen = p.topk(self.capacity, dim=1).indices  # (B, c, E) tokens of each expert
-        picked = torch.zeros_like(p, dtype=torch.bool).scatter_(1, chosen, True)
-        combine, routed = mix_with_mean(p, picked)
+        p = softmax(logits)
+        picked = top_mask(p, self.capacity, dim=1)  # (B, T, E): each expert's c tokens
+        combine, routed = mix_with_mean(p, picked, self.unpicked)
         aux = self.z_coef * z_loss(logits) if self.training else logits.new_zeros(())
-        unpicked = (~picked.any(-1)).sum()
+        n_unpicked = (~picked.any(-1)).sum()
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
-                       attempted=float(B * T), dropped=unpicked.detach(), routed=routed.detach())
+                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach())
 
 
 class USMoERouter(_LearnedTokenRouter):
@@ -258,34 +291,34 @@ class USMoERouter(_LearnedTokenRouter):
     counts_drops = True
 
     def __init__(self, n_tokens, d_token, n_experts, top_k: float = 1.0, alpha: float = 0.5,
-                 balance_coef: float = 0.01, z_coef: float = 1e-3, noise_std: float = 0.0):
-        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std)
+                 balance_coef: float = 0.01, z_coef: float = 1e-3, noise_std: float = 0.0,
+                 unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, z_coef, noise_std, unpicked)
         _check_coef(self.name, top_k=top_k, alpha=alpha, balance_coef=balance_coef)
         if not 0 <= alpha <= 1:
             raise ValueError(f"usmoe router: alpha must be in [0, 1], got {alpha!r}")
         self.top_k, self.alpha, self.balance_coef = float(top_k), float(alpha), float(balance_coef)
         self.n_pairs = max(1, min(n_tokens * n_experts, round(top_k * n_tokens)))
         self._config = dict(top_k=self.top_k, alpha=self.alpha, balance_coef=self.balance_coef,
-                            z_coef=self.z_coef, noise_std=self.noise_std)
+                            z_coef=self.z_coef, noise_std=self.noise_std, unpicked=self.unpicked)
 
     def unified_score(self, logits: Tensor) -> Tensor:
         """(B, T, E) logits -> the score the pairs are ranked by."""
-        return self.alpha * logits.softmax(1) + (1 - self.alpha) * logits.softmax(-1)
+        return self.alpha * softmax(logits, 1) + (1 - self.alpha) * softmax(logits, -1)
 
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         E = self.n_experts
         logits = self.logits(x)  # (B, T, E)
-        p = logits.softmax(-1)
-        best = self.unified_score(logits).reshape(B, T * E).topk(self.n_pairs, dim=1).indices
-        picked = torch.zeros(B, T * E, dtype=torch.bool, device=x.device).scatter_(1, best, True).view(B, T, E)
-        combine, routed = mix_with_mean(p, picked)
+        p = softmax(logits)
+        picked = top_mask(self.unified_score(logits).reshape(B, T * E), self.n_pairs, dim=1).view(B, T, E)
+        combine, routed = mix_with_mean(p, picked, self.unpicked)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, picked) + self.z_coef * z_loss(logits)
-        unpicked = (~picked.any(-1)).sum()
+        n_unpicked = (~picked.any(-1)).sum()
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
-                       attempted=float(B * T), dropped=unpicked.detach(), routed=routed.detach())
+                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach())
 
 
 class SoftRouter(Router):
@@ -322,7 +355,7 @@ class SoftRouter(Router):
     def slot_weights(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Dispatch D and combine C, both (B, T, E * S)."""
         logits = self.scale * (F.normalize(x, dim=-1) @ F.normalize(self.phi, dim=0))  # (B, T, E*S)
-        return logits.softmax(1), logits.softmax(-1)
+        return softmax(logits, 1), softmax(logits, -1)
 
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
@@ -390,24 +423,25 @@ class GateRouter(_PositionRouter):
     name = "gate"
 
     def __init__(self, n_tokens, d_token, n_experts, top_k: int = 1, balance_coef: float = 0.01,
-                 z_coef: float = 1e-3, noise_std: float = 0.0):
+                 z_coef: float = 1e-3, noise_std: float = 0.0, unpicked: str = "mean"):
         super().__init__(n_tokens, d_token, n_experts)
+        self.unpicked = _check_unpicked(self.name, unpicked)
         if not isinstance(top_k, int) or not 1 <= top_k <= n_experts:
             raise ValueError(f"gate router: top_k must be an integer in 1..{n_experts}, got {top_k!r}")
         _check_coef(self.name, balance_coef=balance_coef, z_coef=z_coef, noise_std=noise_std)
         self.top_k, self.balance_coef = top_k, float(balance_coef)
         self.z_coef, self.noise_std = float(z_coef), float(noise_std)
         self._config = dict(top_k=top_k, balance_coef=self.balance_coef, z_coef=self.z_coef,
-                            noise_std=self.noise_std)
+                            noise_std=self.noise_std, unpicked=self.unpicked)
 
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         logits = self.expert_preferences(x)  # (B, E)
         if self.training and self.noise_std > 0:
             logits = logits + self.noise_std * torch.randn_like(logits)
-        p = logits.softmax(-1)
-        picked = torch.zeros_like(p, dtype=torch.bool).scatter_(-1, p.topk(self.top_k, -1).indices, True)
-        weights, routed = mix_with_mean(p, picked)  # (B, E), (B,)
+        p = softmax(logits)
+        picked = top_mask(p, self.top_k, dim=-1)
+        weights, routed = mix_with_mean(p, picked, self.unpicked)  # (B, E), (B,)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, picked) + self.z_coef * z_loss(logits)

@@ -109,9 +109,11 @@ class MoEScorer(nn.Module):
 
     def first_layer(self, x: Tensor, combine: Tensor) -> Tensor:
         """h = b + sum_t sum_e combine[t, e] W_e[t] x_t: (B, T, d), (B, T, E) -> (B, H)."""
-        B = x.shape[0]
-        weighted = combine.transpose(1, 2).unsqueeze(-1) * x.unsqueeze(1)  # (B, E, T, d)
-        return weighted.reshape(B, -1) @ self.expert_weight.reshape(-1, self.hidden[0]) + self.bias
+        B, T, d = x.shape
+        weighted = combine.unsqueeze(-1) * x.unsqueeze(2)  # (B, T, E, d)
+        # the experts' blocks stacked in the same order: (E, T*d, H) -> (T, E, d, H) -> (T*E*d, H)
+        stacked = self.expert_weight.view(self.n_experts, T, d, -1).transpose(0, 1).reshape(-1, self.hidden[0])
+        return weighted.reshape(B, -1) @ stacked + self.bias
 
     def _first_layer_hard(self, x: Tensor, expert: Tensor) -> Tensor:
         """Each position through its one expert: (B, T, d), (B,) -> (B, H)."""
@@ -166,7 +168,7 @@ class MoEScorer(nn.Module):
         stats = {
             "positions": float(self._positions),
             "load": [float(v) for v in load],
-            "load_entropy": float(-(nz * nz.log()).sum()) if total > 0 else 0.0,
+            "load_entropy": float((nz * nz.log()).sum().neg().clamp_min(0.0)) if total > 0 else 0.0,
             "load_entropy_max": math.log(self.n_experts),
         }
         if self.router.counts_drops:

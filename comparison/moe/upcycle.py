@@ -29,7 +29,7 @@ def dense_layers(dense: nn.Module) -> nn.Sequential:
     if not isinstance(net, nn.Sequential):
         raise ValueError("upcycle: the dense scorer must be an nn.Sequential or hold one as .net "
                          "([Linear(T*d, H), act, (Linear, act)*, Linear(., 1)])")
-    layers = list(net)
+    layers = [m for m in net if not isinstance(m, nn.Dropout)]
     shape_ok = len(layers) >= 3 and len(layers) % 2 == 1
     shape_ok = shape_ok and all(isinstance(m, nn.Linear) for m in layers[0::2])
     shape_ok = shape_ok and all(activation_name(m) is not None for m in layers[1::2])
@@ -57,7 +57,7 @@ def upcycle(dense: nn.Module, router: str = "token_choice", n_experts: int = 4, 
     d_token = d_token if d_token is not None else cfg.get("d_token")
     if n_tokens is None or d_token is None:
         raise ValueError("upcycle: give n_tokens and d_token (the token shape the dense scorer reads flattened)")
-    layers = list(net)
+    layers = [m for m in net if not isinstance(m, nn.Dropout)]  # the mixture has no dropout
     first = layers[0]
     if first.in_features != n_tokens * d_token:
         raise ValueError(f"upcycle: the dense first layer reads {first.in_features} inputs, "
