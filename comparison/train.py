@@ -74,7 +74,10 @@ class Trainer:
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            self.net = DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+            # hard routers leave some experts without positions in a batch: no gradient for them
+            unused = getattr(self.model, "config", {}).get("kind") == "moe"
+            self.net = DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
+                                               find_unused_parameters=unused)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.epoch = 0           # epochs completed
         self.step_in_epoch = 0   # batches done in the current (incomplete) epoch
@@ -177,6 +180,10 @@ class Trainer:
             aux = getattr(self.model, "aux_loss", None)
             if aux is not None and cfg.aux_weight:
                 loss = loss + cfg.aux_weight * aux
+            if getattr(getattr(self.model, "router", None), "learns_from_preferences", False):
+                from .moe import preference_loss  # the router learns which expert ranks this decision best
+
+                loss = loss + preference_loss(self.model, batch.x, batch.group, batch.offsets, batch.chosen)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
