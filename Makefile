@@ -21,7 +21,7 @@ install: $(VENV)/.installed
 # for about two minutes, then measure move-selection accuracy on its held-out latest games.
 demo: install
 	$(PY) -m comparison train --out runs/demo.pt --encoding tesauro198 --hidden 128 --epochs 40 --max-seconds 120
-	$(PY) -m comparison bench accuracy --model runs/demo.pt default pubeval gnubg random
+	$(PY) -m comparison bench accuracy --model runs/demo.pt pubeval gnubg random
 
 test: install
 	$(PY) -m pytest -q

@@ -5,7 +5,7 @@
 It runs exactly this command (printed first), then copies the best checkpoint into the package:
 
     python -m comparison train --records ../shared/data/human-records games/backgammon/data/corpus \
-        --encoding extended --hidden 256,256 --epochs 20 --patience 4 --seed 1 --out runs/default.pt
+        --encoding extended --hidden 256,256 --epochs 12 --patience 3 --seed 1 --out runs/default.pt
 
 The bundled gnubg corpus has no dates, so it sorts before every human match and always lands in
 training; validation is the latest human matches by date, a superset of the decisions that
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HUMAN = ROOT.parent / "shared" / "data" / "human-records"
 CORPUS = ROOT / "games" / "backgammon" / "data" / "corpus"
 TARGET = ROOT / "games" / "backgammon" / "data" / "default-model.pt"
-ARGS = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "20", "--patience", "4", "--seed", "1"]
+ARGS = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "12", "--patience", "3", "--seed", "1"]
 
 
 def main(argv=None) -> int:
