@@ -15,13 +15,18 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": 
 class Scorer(nn.Module):
     """A linear or MLP scorer: ``net`` is [Linear(d_in, h1), act, ..., Linear(h_k, 1)]."""
 
-    def __init__(self, d_in: int, hidden=(), activation: str = "relu", dropout: float = 0.0):
+    def __init__(self, d_in: int, hidden=(), activation: str = "relu", dropout: float = 0.0,
+                 n_tokens: int | None = None, d_token: int | None = None):
         super().__init__()
         hidden = tuple(int(h) for h in ((hidden,) if isinstance(hidden, int) else hidden))
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.config = {"kind": "mlp" if hidden else "linear", "d_in": int(d_in), "hidden": list(hidden),
                        "activation": activation, "dropout": float(dropout)}
+        if n_tokens is not None:  # it reads (B, T, d) tokens flattened: moe.upcycle needs to know T and d
+            if int(n_tokens) * int(d_token) != int(d_in):
+                raise ValueError(f"n_tokens * d_token = {n_tokens} * {d_token} is not d_in = {d_in}")
+            self.config.update(n_tokens=int(n_tokens), d_token=int(d_token))
         layers, width = [], int(d_in)
         for h in hidden:
             layers += [nn.Linear(width, h), ACTIVATIONS[activation]()]
@@ -36,14 +41,18 @@ class Scorer(nn.Module):
 
 
 def build_scorer(kind: str = "mlp", d_in: int = 198, hidden=(128,), activation: str = "relu",
-                 dropout: float = 0.0) -> Scorer:
-    """``"linear"`` (no hidden layer) or ``"mlp"`` (``hidden``: an int or a tuple of widths)."""
+                 dropout: float = 0.0, n_tokens: int | None = None, d_token: int | None = None) -> Scorer:
+    """``"linear"`` (no hidden layer) or ``"mlp"`` (``hidden``: an int or a tuple of widths).
+
+    ``n_tokens`` and ``d_token`` say that the input is (B, T, d) tokens read flattened (T * d =
+    ``d_in``); ``moe.upcycle`` then knows the token shape without being told.
+    """
     if kind == "linear":
-        return Scorer(d_in, (), activation, 0.0)
+        return Scorer(d_in, (), activation, 0.0, n_tokens, d_token)
     if kind == "mlp":
         if not hidden:
             raise ValueError("an mlp needs at least one hidden layer (use kind='linear' for none)")
-        return Scorer(d_in, hidden, activation, dropout)
+        return Scorer(d_in, hidden, activation, dropout, n_tokens, d_token)
     raise ValueError(f"unknown scorer kind {kind!r}; choose 'linear' or 'mlp' (or a moe scorer)")
 
 
@@ -52,7 +61,7 @@ def from_config(config: dict) -> nn.Module:
     kind = config.get("kind")
     if kind in ("linear", "mlp"):
         return build_scorer(kind, config["d_in"], tuple(config.get("hidden", ())), config.get("activation", "relu"),
-                            config.get("dropout", 0.0))
+                            config.get("dropout", 0.0), config.get("n_tokens"), config.get("d_token"))
     if kind == "moe":
         from comparison import moe
 

@@ -162,6 +162,19 @@ def test_from_config_rebuilds_the_same_architecture():
         assert torch.equal(twin(x), m(x))
 
 
+def test_design_api_upcycles_a_token_reading_dense_scorer():
+    """DESIGN.md's example: a dense MLP that knows its token shape upcycles with no more arguments."""
+    from comparison import moe
+
+    torch.manual_seed(1)
+    dense = models.build_scorer("mlp", d_in=6 * 3, hidden=(8,), n_tokens=6, d_token=3)
+    up = moe.upcycle(dense, router="token_choice", n_experts=4)
+    x = torch.randn(10, 6, 3)
+    assert torch.allclose(up(x), dense(x), atol=1e-5)
+    with pytest.raises(ValueError, match="n_tokens"):
+        models.build_scorer("mlp", d_in=10, hidden=(4,), n_tokens=3, d_token=3)
+
+
 def test_expert_ranks_count_ties_against_the_model():
     scores = np.array([1.0, 3.0, 3.0, 0.5, 2.0, 2.0])
     offsets = np.array([0, 3, 6])
