@@ -233,6 +233,15 @@ class Trainer:
             self.log(_epoch_line(row, improved))
 
 
+def finish_distributed() -> None:
+    """Leave the process group (a gloo process that exits without this may abort at exit)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def _epoch_line(row: dict, improved: bool) -> str:
     s = f"epoch {row['epoch']:3d}  loss {row['train_loss']:.4f}  {row['epoch_seconds']:.1f}s"
     if "valid_top1" in row:
@@ -298,4 +307,4 @@ def plot_history(history: list, path, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["TrainConfig", "Trainer", "last_path", "plot_history"]
+__all__ = ["TrainConfig", "Trainer", "finish_distributed", "last_path", "plot_history"]

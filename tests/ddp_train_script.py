@@ -6,7 +6,7 @@ import torch
 
 from comparison import models
 from comparison.data import DecisionSet
-from comparison.train import TrainConfig, Trainer
+from comparison.train import TrainConfig, Trainer, finish_distributed
 
 
 def main(out):
@@ -23,6 +23,7 @@ def main(out):
     cfg = TrainConfig(epochs=2, batch_size=32, lr=1e-2, seed=0, patience=100, threads=1, device="cpu")
     trainer = Trainer(model, data, None, lambda x: x, cfg, out=out, progress=False, log=lambda s: None)
     trainer.fit()
+    finish_distributed()
 
 
 if __name__ == "__main__":
