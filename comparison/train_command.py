@@ -96,13 +96,24 @@ def build_model(args, game, feature_shape):
     from comparison import checkpoint, models
 
     if args.model in ("linear", "mlp"):
-        if len(feature_shape) != 1:
-            raise ValueError(f"--model {args.model} needs a flat encoding; {args.encoding} gives {feature_shape}")
-        return models.build_scorer(args.model, d_in=feature_shape[0], hidden=_hidden(args.hidden),
-                                   activation=args.activation)
+        # a dense scorer reads token encodings flattened (the dense model --upcycle-from starts from)
+        d_in = 1
+        for n in feature_shape:
+            d_in *= n
+        return models.build_scorer(args.model, d_in=d_in, hidden=_hidden(args.hidden), activation=args.activation)
     from comparison import moe
 
-    options = json.loads(args.moe_options)
+    try:
+        options = json.loads(args.moe_options)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"--moe-options: not JSON ({e}): {args.moe_options!r}") from None
+    if not isinstance(options, dict):
+        raise ValueError(f"--moe-options: expected a JSON object like '{{\"top_k\": 2}}', got {args.moe_options!r}")
+    if args.router == "phase" and "phase_token" not in options and args.game == "backgammon":
+        # the phase router reads the game's phase from the tokens; the game says where it sits
+        from games.backgammon.tokens import PHASE_ROUTER
+
+        options = {**PHASE_ROUTER, **options}
     if len(feature_shape) != 2:
         raise ValueError(f"--model moe needs a token encoding (--encoding tokens); {args.encoding} gives {feature_shape}")
     n_tokens, d_token = feature_shape
@@ -118,7 +129,7 @@ def run_command(args) -> int:
 
     from comparison import models
     from comparison.checkpoint import CheckpointError
-    from comparison.train import TrainConfig, Trainer, plot_history
+    from comparison.train import TrainConfig, Trainer, finish_distributed, plot_history
 
     game = importlib.import_module(GAMES[args.game])
     try:
@@ -142,6 +153,7 @@ def run_command(args) -> int:
         if args.resume and not trainer.resume():
             print(f"train: nothing to resume at {args.out}.last; starting afresh", file=sys.stderr)
         trainer.fit()
+        finish_distributed()
     except KeyboardInterrupt:
         return 130
     except CheckpointError as e:
