@@ -15,10 +15,10 @@ that have no SGF property, and analysis (A[]) read from another file.
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Iterable, Optional, Union
 
 from .model import CheckerPlay, CubeAction, Game, Match, Unplayed, crawford_rule
+from .writer import write_records
 
 APP = "comparison-games"
 # .mat header tags -> gnubg's root properties (the inverse of sgf._HEADER_PROPS)
@@ -104,23 +104,7 @@ def write_sgf(match_or_games: Union[Match, Game, Iterable[Game]], path_or_file,
               players: Optional[tuple[str, str]] = None, match_length: Optional[int] = None,
               headers: Optional[dict] = None) -> None:
     """Write a match, a game or games as gnubg SGF; only good games are written (as write_mat)."""
-    if isinstance(match_or_games, Match):
-        m = match_or_games
-        games = list(m.games)
-        players = players or m.players
-        match_length = m.match_length if match_length is None else match_length
-        headers = m.headers if headers is None else headers
-    else:
-        games = [match_or_games] if isinstance(match_or_games, Game) else list(match_or_games)
-        if games:
-            players = players or games[0].players
-            match_length = games[0].match_length if match_length is None else match_length
-    games = [g for g in games if g.ok]
-    text = format_sgf(games, tuple(players or ("Player 1", "Player 2")), match_length or 0, headers)
-    if hasattr(path_or_file, "write"):
-        path_or_file.write(text)
-    else:
-        Path(path_or_file).write_text(text, encoding="utf-8")
+    write_records(format_sgf, match_or_games, path_or_file, players, match_length, headers)
 
 
 __all__ = ["format_sgf", "write_sgf", "play_value", "point_letter"]

@@ -134,6 +134,13 @@ def write_mat(match_or_games: Union[Match, Game, Iterable[Game]], path_or_file,
     Only good games are written (a game whose replay failed has no complete record). ``players``,
     ``match_length`` and ``headers`` default to the match's (or the first game's).
     """
+    write_records(format_mat, match_or_games, path_or_file, players, match_length, headers)
+
+
+def write_records(format_text, match_or_games, path_or_file, players=None, match_length=None, headers=None) -> None:
+    """Shared by the .mat and SGF writers: the good games of a match, a game or games, with the
+    players, match length and headers defaulting to the match's (or the first game's), formatted
+    by ``format_text(games, players, match_length, headers)`` into a path or an open text file."""
     if isinstance(match_or_games, Match):
         m = match_or_games
         games = list(m.games)
@@ -146,7 +153,7 @@ def write_mat(match_or_games: Union[Match, Game, Iterable[Game]], path_or_file,
             players = players or games[0].players
             match_length = games[0].match_length if match_length is None else match_length
     games = [g for g in games if g.ok]
-    text = format_mat(games, tuple(players or ("Player 1", "Player 2")), match_length or 0, headers)
+    text = format_text(games, tuple(players or ("Player 1", "Player 2")), match_length or 0, headers)
     if hasattr(path_or_file, "write"):
         path_or_file.write(text)
     else:
