@@ -242,6 +242,14 @@ def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
     return f"(target {'>=' if higher_is_better else '<'} {target:g}: {'met' if ok else 'NOT met'})"
 
 
+def _peer_lines(label, peer, rate_key, unit, count_key, peer_name, ratio, target, w, fmt) -> list[str]:
+    """A peer's rate and our ratio to it; ``peer`` is its figures, or a string saying why it did not run."""
+    if isinstance(peer, str):
+        return [f"{label:<{w}} {peer}", f"{'  ratio ours / ' + peer_name:<{w}} n/a"]
+    return [f"{label:<{w}} {peer[rate_key]:>14{fmt}} {unit}  ({peer[count_key]:,} {count_key})",
+            f"{'  ratio ours / ' + peer_name:<{w}} {ratio:>14.1f} x  {_verdict(ratio, target)}"]
+
+
 def format_table(res: dict) -> list[str]:
     """The figures of :func:`run` as lines of text."""
     w = 44
@@ -254,14 +262,9 @@ def format_table(res: dict) -> list[str]:
     lines.append(f"{'ours: legal_results_batch, chunks of 10,000':<{w}} {b['positions_per_s']:>14,.0f} positions/s"
                  f"  ({b['results']:,} results)")
     g = res["gnubg_moves"]
-    if isinstance(g, str):
-        lines.append(f"{'gnubg-nn: gnubg_nn.moves loop':<{w}} {g}")
-        lines.append(f"{'  ratio ours / gnubg-nn':<{w}} n/a")
-    else:
-        lines.append(f"{'gnubg-nn: gnubg_nn.moves loop':<{w}} {g['positions_per_s']:>14,.0f} positions/s"
-                     f"  ({g['positions']:,} positions)")
-        r = res["movegen_ratio"]
-        lines.append(f"{'  ratio ours / gnubg-nn':<{w}} {r:>14.1f} x  {_verdict(r, TARGETS['movegen_ratio'])}")
+    lines += _peer_lines("gnubg-nn: gnubg_nn.moves loop", g, "positions_per_s", "positions/s", "positions",
+                         "gnubg-nn", res.get("movegen_ratio"), TARGETS["movegen_ratio"], w, ",.0f")
+    if not isinstance(g, str):
         a = res["gnubg_count_agreement"]
         lines.append(f"{'  same number of distinct results':<{w}} {a['same_count']:>14,} of {a['checked']:,} positions")
     lp = res["legal_plays"]
@@ -270,15 +273,8 @@ def format_table(res: dict) -> list[str]:
     rg = res["random_games"]
     lines.append(f"{'ours: random_games (compiled loop)':<{w}} {rg['games_per_s']:>14,.0f} games/s"
                  f"  ({rg['games']:,} games)")
-    o = res["openspiel_games"]
-    if isinstance(o, str):
-        lines.append(f"{'OpenSpiel: random legal actions, Python':<{w}} {o}")
-        lines.append(f"{'  ratio ours / OpenSpiel':<{w}} n/a")
-    else:
-        lines.append(f"{'OpenSpiel: random legal actions, Python':<{w}} {o['games_per_s']:>14,.1f} games/s"
-                     f"  ({o['games']:,} games)")
-        r = res["games_ratio"]
-        lines.append(f"{'  ratio ours / OpenSpiel':<{w}} {r:>14.1f} x  {_verdict(r, TARGETS['games_ratio'])}")
+    lines += _peer_lines("OpenSpiel: random legal actions, Python", res["openspiel_games"], "games_per_s", "games/s",
+                         "games", "OpenSpiel", res.get("games_ratio"), TARGETS["games_ratio"], w, ",.1f")
     s = res["startup"]
     if isinstance(s, str):
         lines.append(f"{'start-up':<{w}} {s}")
