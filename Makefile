@@ -37,6 +37,6 @@ clean:
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
 # Numba caches each compiled function with its own file's timestamp only: after editing
-# movegen.py, callers compiled in other files (loops.py, bots.py) keep the old code until this.
+# rules/movegen.py, callers compiled in other files (rules/compiled_games.py, players/bots.py) keep the old code until this.
 clean-cache:
 	find games comparison -name '*.nbi' -delete -o -name '*.nbc' -delete

@@ -18,17 +18,17 @@ from comparison import __version__
 # ("module:stats" -> add_stats_arguments, run_stats_command)
 COMMANDS = (
     (("train",), "comparison.train_command", "train a scorer on expert records"),
-    (("play",), "games.backgammon.tui", "play against a model or bot in the terminal"),
-    (("match",), "games.backgammon.match_command",
+    (("play",), "games.backgammon.ui.terminal", "play against a model or bot in the terminal"),
+    (("match",), "games.backgammon.commands.match",
      "two players, many games: points per game with a 95%% confidence interval"),
-    (("records", "stats"), "games.backgammon.records.commands:stats",
+    (("records", "stats"), "games.backgammon.commands.records:stats",
      "games, plays, decisions, players and errors of record files"),
-    (("records", "convert"), "games.backgammon.records.commands:convert",
+    (("records", "convert"), "games.backgammon.commands.records:convert",
      "convert records between .mat and .sgf"),
-    (("records", "generate"), "games.backgammon.generate", "write expert records by engine self-play"),
-    (("bench", "accuracy"), "games.backgammon.accuracy",
+    (("records", "generate"), "games.backgammon.play.generate", "write expert records by engine self-play"),
+    (("bench", "accuracy"), "games.backgammon.commands.accuracy",
      "a model on records: agreement, top-k, MRR, equity loss, against pubeval and gnubg"),
-    (("bench", "speed"), "games.backgammon.speed", "backgammon engine speed against gnubg-nn and OpenSpiel, one core"),
+    (("bench", "speed"), "games.backgammon.commands.speed", "backgammon engine speed against gnubg-nn and OpenSpiel, one core"),
 )
 GROUPS = {"records": "work with game records: stats, convert, generate",
           "bench": "benchmarks: accuracy, speed"}

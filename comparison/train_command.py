@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 
-GAMES = {"backgammon": "games.backgammon.dataset"}
+GAMES = {"backgammon": "games.backgammon.learn.dataset"}
 
 
 def _hidden(text: str):
@@ -111,7 +111,7 @@ def build_model(args, game, feature_shape):
         raise ValueError(f"--moe-options: expected a JSON object like '{{\"top_k\": 2}}', got {args.moe_options!r}")
     if args.router == "phase" and "phase_token" not in options and args.game == "backgammon":
         # the phase router reads the game's phase from the tokens; the game says where it sits
-        from games.backgammon.tokens import PHASE_ROUTER
+        from games.backgammon.learn.tokens import PHASE_ROUTER
 
         options = {**PHASE_ROUTER, **options}
     if len(feature_shape) != 2:

@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     from games.backgammon import random_positions
-    from games.backgammon.agents import load_agent
+    from games.backgammon.players.agent import load_agent
 
     agent = load_agent(args.model, threads=1)
     boards, dice = random_positions(args.positions, args.seed)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Speed of the hand-made features (games/backgammon/features.py) on one core.
+"""Speed of the hand-made features (games/backgammon/learn/features.py) on one core.
 
 Run: ``PYTHONPATH=. python scripts/bench_features.py [--positions N] [--repeat R]``. The boards are
 the results of every legal play of positions met in random games (what a trainer encodes), and
@@ -19,8 +19,8 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 import games.backgammon as bg  # noqa: E402
-from games.backgammon.encode import tesauro198  # noqa: E402
-from games.backgammon.features import N_FEATURES, handmade, hit_rolls  # noqa: E402
+from games.backgammon.learn.encode import tesauro198  # noqa: E402
+from games.backgammon.learn.features import N_FEATURES, handmade, hit_rolls  # noqa: E402
 
 
 def best_rate(fn, boards, repeat: int) -> float:

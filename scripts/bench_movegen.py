@@ -3,7 +3,7 @@
 
 Run: ``PYTHONPATH=. python scripts/bench_movegen.py [--json FILE]``; or import and call
 ``run(n_positions=..., seconds=..., out=print) -> dict``. The logic lives in
-``games/backgammon/speed.py`` (also behind ``python -m comparison bench speed``).
+``games/backgammon/commands/speed.py`` (also behind ``python -m comparison bench speed``).
 """
 import os
 import sys
@@ -14,15 +14,15 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from games.backgammon.speed import run as _run  # noqa: E402
+from games.backgammon.commands.speed import run as _run  # noqa: E402
 
 
 def run(n_positions: int = 200_000, seconds: float = 5.0, out=print, **kwargs) -> dict:
-    """See :func:`games.backgammon.speed.run`."""
+    """See :func:`games.backgammon.commands.speed.run`."""
     return _run(n_positions=n_positions, seconds=seconds, out=out, **kwargs)
 
 
 if __name__ == "__main__":
-    from games.backgammon.speed import main
+    from games.backgammon.commands.speed import main
 
     raise SystemExit(main())

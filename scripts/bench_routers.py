@@ -1,7 +1,7 @@
 """Benchmark: dense scorer vs every mixture-of-experts router, and sparse upcycling.
 
 On the date split of expert records (train on the earlier matches, validate on the latest 10%),
-with positions encoded as tokens (games.backgammon.tokens, 26 tokens of 12 features):
+with positions encoded as tokens (games.backgammon.learn.tokens, 26 tokens of 12 features):
 
 1. the dense token-reading MLP (312 -> H -> 1) and every router in ``moe.ROUTERS`` at matched
    active compute per position (same H, E experts, top-1), plus a dense MLP with as many
@@ -63,7 +63,7 @@ def parse_args(argv=None):
 
 def load_split(args):
     from comparison.data import split_latest
-    from games.backgammon.dataset import build_dataset, chronological_order
+    from games.backgammon.learn.dataset import build_dataset, chronological_order
 
     data = build_dataset(args.records, cache_dir=args.cache, workers=2, progress=True)
     train, valid = split_latest(data, chronological_order(data), data.meta["file"], args.valid_fraction)
@@ -83,7 +83,7 @@ def gnubg_equities(valid, wanted: str):
     if wanted == "no":
         return None
     try:
-        from games.backgammon.gnubg_bot import GnubgBot
+        from games.backgammon.players.gnubg import GnubgBot
 
         bot = GnubgBot(0)
     except Exception as e:  # gnubg_nn is an optional extra
@@ -117,7 +117,7 @@ def build(kind: str, args, hidden: int, seed: int):
     import torch
 
     from comparison import models, moe
-    from games.backgammon.dataset import feature_shape
+    from games.backgammon.learn.dataset import feature_shape
 
     T, d = feature_shape("tokens")
     torch.manual_seed(seed)
@@ -129,7 +129,7 @@ def build(kind: str, args, hidden: int, seed: int):
 def router_options(kind: str, args) -> dict:
     """n_experts and options of a router: the phase router has one expert per backgammon phase."""
     if kind == "phase":
-        from games.backgammon.tokens import PHASE_ROUTER
+        from games.backgammon.learn.tokens import PHASE_ROUTER
 
         return {"n_experts": len(PHASE_ROUTER["phase_features"]), **PHASE_ROUTER}
     return {"n_experts": args.experts}
@@ -137,7 +137,7 @@ def router_options(kind: str, args) -> dict:
 
 def make_trainer(model, train, valid, args, max_steps=None, lr=None, schedule="cosine", epochs=None):
     from comparison.train import TrainConfig, Trainer
-    from games.backgammon.dataset import get_encoding
+    from games.backgammon.learn.dataset import get_encoding
 
     cfg = TrainConfig(epochs=epochs or args.epochs, batch_size=args.batch_size, lr=lr or args.lr,
                       schedule=schedule, patience=10**6, seed=args.seed, device="cpu", max_steps=max_steps,
@@ -149,7 +149,7 @@ def ranking_time_us(model, valid, n: int) -> float:
     """Median time (us) of one eval forward over one decision's candidates (features precomputed)."""
     import torch
 
-    from games.backgammon.dataset import get_encoding
+    from games.backgammon.learn.dataset import get_encoding
 
     featurize = get_encoding("tokens")
     model.eval()
@@ -173,7 +173,7 @@ def ranking_time_us(model, valid, n: int) -> float:
 def scored(model, valid):
     """(top-1 agreement, picked index per decision) on the validation set."""
     from comparison.evaluate import picks, rank_metrics, score_set
-    from games.backgammon.dataset import get_encoding
+    from games.backgammon.learn.dataset import get_encoding
 
     track = getattr(model, "track_stats", None)
     if track is not None:
@@ -228,7 +228,7 @@ def upcycling_study(dense, dense_top1, budget, router, train, valid, args) -> di
     import copy
 
     from comparison import moe
-    from games.backgammon.dataset import feature_shape
+    from games.backgammon.learn.dataset import feature_shape
 
     T, d = feature_shape("tokens")
     up = moe.upcycle(copy.deepcopy(dense), router=router, n_tokens=T, d_token=d, **router_options(router, args))

@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     from comparison import models
     from comparison.data import split_latest
     from comparison.train import TrainConfig, Trainer
-    from games.backgammon.dataset import build_dataset, chronological_order, feature_shape, get_encoding
+    from games.backgammon.learn.dataset import build_dataset, chronological_order, feature_shape, get_encoding
 
     data = build_dataset(args.records, cache_dir=args.cache)
     train, valid = split_latest(data, chronological_order(data), data.meta["file"], 0.1)

@@ -57,9 +57,9 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args(argv)
 
-    from games.backgammon.generate import generate
-    from games.backgammon.gnubg_bot import import_gnubg
-    from games.backgammon.records.commands import stats
+    from games.backgammon.play.generate import generate
+    from games.backgammon.players.gnubg import import_gnubg
+    from games.backgammon.commands.records import stats
 
     try:
         import_gnubg()

@@ -13,7 +13,7 @@ import torch
 from comparison import checkpoint, cli, moe
 from comparison.evaluate import score_set
 from games.backgammon import records
-from games.backgammon.dataset import build_dataset, get_encoding
+from games.backgammon.learn.dataset import build_dataset, get_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
 

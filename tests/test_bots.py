@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from games.backgammon import is_race, legal_plays, legal_results_batch, random_positions, start_board
-from games.backgammon.bots import (
+from games.backgammon.players.bots import (
     Bot,
     PubevalBot,
     RandomBot,

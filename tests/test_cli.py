@@ -93,8 +93,8 @@ def test_match_bad_arguments_say_why(args, message, capsys):
 
 
 def test_match_pairs_share_dice_with_seats_swapped():
-    from games.backgammon.bots import PubevalBot
-    from games.backgammon.match import play_match
+    from games.backgammon.players.bots import PubevalBot
+    from games.backgammon.play.match import play_match
 
     res = play_match(PubevalBot(), PubevalBot(), 10, seed=3, progress=False)
     assert res.a_seat.tolist() == [0, 1] * 5
@@ -104,7 +104,7 @@ def test_match_pairs_share_dice_with_seats_swapped():
 
 
 def test_speed_smoke():
-    from games.backgammon import speed
+    from games.backgammon.commands import speed
 
     lines = []
     res = speed.run(n_positions=300, seconds=0.05, seed=2, startup=False, pin=False, out=lines.append)

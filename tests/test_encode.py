@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from games.backgammon import legal_results_batch, random_positions, start_board, swap_sides
-from games.backgammon.encode import (
+from games.backgammon.learn.encode import (
     PUBEVAL122_SIZE,
     TESAURO198_SIZE,
     pubeval122,

@@ -5,8 +5,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import games.backgammon as bg
-from games.backgammon.bots import PubevalBot, RandomBot
-from games.backgammon.env import MAX_ACTIONS, BackgammonEnv, board_text
+from games.backgammon.players.bots import PubevalBot, RandomBot
+from games.backgammon.ui.env import MAX_ACTIONS, BackgammonEnv, board_text
 
 
 def play_game(env, seed, chooser=None):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import games.backgammon as bg
-from games.backgammon.features import FEATURE_NAMES, N_FEATURES, handmade, handmade_one, hit_rolls
+from games.backgammon.learn.features import FEATURE_NAMES, N_FEATURES, handmade, handmade_one, hit_rolls
 
 ROLLS = [(d1, d2) for d1 in range(1, 7) for d2 in range(d1, 7)]  # 21 rolls; non-doubles count 2
 

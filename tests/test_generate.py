@@ -9,8 +9,8 @@ import pytest
 
 from comparison import cli
 from games.backgammon import legal_plays, records
-from games.backgammon.bots import PubevalBot
-from games.backgammon.generate import generate
+from games.backgammon.players.bots import PubevalBot
+from games.backgammon.play.generate import generate
 
 # the bundled corpus, as scripts/generate_corpus.py made it (and its README.txt states)
 CORPUS_FILES = 20
@@ -68,7 +68,7 @@ def test_pubeval_generation_is_pubevals_play_and_reproducible(tmp_path):
 
 
 def test_gnubg_generation(tmp_path, gnubg):
-    from games.backgammon.gnubg_bot import GnubgBot
+    from games.backgammon.players.gnubg import GnubgBot
 
     one, two = tmp_path / "one", tmp_path / "two"
     generate(one, "gnubg", plies=0, games=8, seed=2, workers=1, games_per_file=3, progress=False)
@@ -88,7 +88,7 @@ def test_gnubg_generation(tmp_path, gnubg):
 
 def test_gnubg_best_move_matches_choose(gnubg):
     from games.backgammon import random_positions
-    from games.backgammon.gnubg_bot import GnubgBot
+    from games.backgammon.players.gnubg import GnubgBot
 
     bot = GnubgBot(0)
     boards, dice = random_positions(300, seed=11)
@@ -116,7 +116,7 @@ def test_generate_command(tmp_path, capsys, monkeypatch):
     assert cli.main(["records", "generate", "--games", "0", "--out", str(out)]) == 2
 
     # without gnubg-nn: a clear message and exit 2
-    from games.backgammon import gnubg_bot
+    from games.backgammon.players import gnubg as gnubg_bot
 
     def missing():
         raise ImportError("gnubg players need the optional gnubg-nn module (GPL): pip install gnubg-nn")
@@ -148,7 +148,7 @@ def test_bundled_corpus_is_in_the_package():
 
 @pytest.mark.slow
 def test_bundled_corpus_reads_without_errors():
-    from games.backgammon.records.commands import stats
+    from games.backgammon.commands.records import stats
 
     s = stats([records.corpus_dir()], workers=2)
     assert s["errors"] == []

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from games.backgammon import as_board, random_positions, start_board
-from games.backgammon.ids import (
+from games.backgammon.rules.ids import (
     MatchState,
     board_from_position_id,
     match_id,

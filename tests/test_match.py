@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from games.backgammon import legal_plays, random_positions
-from games.backgammon.bots import Bot, PubevalBot, RandomBot, pubeval_scores
-from games.backgammon.board import is_race
-from games.backgammon.match import (
+from games.backgammon.players.bots import Bot, PubevalBot, RandomBot, pubeval_scores
+from games.backgammon.rules.board import is_race
+from games.backgammon.play.match import (
     MatchResult,
     default_workers,
     play_game,
@@ -112,7 +112,7 @@ def test_lockstep_cut_games_score_zero_like_play_game():
 
 
 def test_lockstep_with_gnubg(gnubg):
-    from games.backgammon.gnubg_bot import GnubgBot
+    from games.backgammon.players.gnubg import GnubgBot
 
     a, b = GnubgBot(0), PubevalBot()
     want = one_at_a_time(a, b, 12, 3)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import games.backgammon as bg
-from games.backgammon.board import start_board
+from games.backgammon.rules.board import start_board
 
 OPENING_COUNTS = {
     (2, 1): 15, (3, 1): 16, (4, 1): 14, (5, 1): 8, (6, 1): 10, (3, 2): 17, (4, 2): 18,

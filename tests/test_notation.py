@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import games.backgammon as bg
-from games.backgammon.board import start_board
+from games.backgammon.rules.board import start_board
 
 
 def analysis_records(shared_data_dir, limit):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from games.backgammon import legal_plays, records
-from games.backgammon.board import start_board
+from games.backgammon.rules.board import start_board
 from games.backgammon.records.mat import parse_mat
 from games.backgammon.records import CheckerPlay, CubeAction, RecordError, Unplayed
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 from comparison import cli
 from conftest import shared_data
 from games.backgammon import records
-from games.backgammon.generate import self_play_game
+from games.backgammon.play.generate import self_play_game
 from games.backgammon.records import CheckerPlay, CubeAction
 from games.backgammon.records.model import crawford_flags
 from games.backgammon.records.sgf import parse_sgf

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from games.backgammon import is_race, legal_results_batch, random_positions, start_board
-from games.backgammon.encode import tesauro198
-from games.backgammon.tokens import (
+from games.backgammon.learn.encode import tesauro198
+from games.backgammon.learn.tokens import (
     BAR_TOKEN,
     D_TOKEN,
     N_TOKENS,

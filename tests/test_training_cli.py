@@ -10,7 +10,7 @@ import pytest
 
 from comparison import checkpoint, cli
 from games.backgammon import legal_plays, records, start_board
-from games.backgammon.dataset import build_dataset, cache_key, record_files
+from games.backgammon.learn.dataset import build_dataset, cache_key, record_files
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "data"
@@ -69,7 +69,7 @@ def test_train_resume_agent_and_accuracy(record_dir, tmp_path, capsys):
     assert last["train_state"]["epoch"] == 3 and len(last["meta"]["history"]) == 3
     capsys.readouterr()
 
-    from games.backgammon.agents import load_agent
+    from games.backgammon.players.agent import load_agent
 
     agent = load_agent(out)
     ranked = agent.rank(start_board(), 3, 1)
@@ -93,7 +93,7 @@ def test_train_reports_bad_input_without_traceback(tmp_path, capsys):
                      "--no-progress"]) == 2
     assert "nowhere: no such file or folder" in capsys.readouterr().err
     (tmp_path / "bad.pt").write_bytes(b"not a model")
-    from games.backgammon.agents import load_agent
+    from games.backgammon.players.agent import load_agent
 
     with pytest.raises(checkpoint.CheckpointError, match="bad.pt"):
         load_agent(tmp_path / "bad.pt")

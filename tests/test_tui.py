@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from games.backgammon import legal_plays, pip_counts, random_positions, records, start_board
-from games.backgammon.board import game_result
-from games.backgammon.bots import PubevalBot, RandomBot
-from games.backgammon.tui import Session, Style, draw_board
+from games.backgammon.rules.board import game_result
+from games.backgammon.players.bots import PubevalBot, RandomBot
+from games.backgammon.ui.terminal import Session, Style, draw_board
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = re.compile(r"Your play \((\d)(\d)\)> ")

@@ -10,8 +10,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..board import game_result, start_board, swap_sides
-from ..legal import NotationError, legal_plays, parse_play
+from ..rules.board import game_result, start_board, swap_sides
+from ..rules.legal import NotationError, legal_plays, parse_play
 from .model import CheckerPlay, CubeAction, Game, RecordError, Unplayed
 
 UNPLAYED_TEXT = "????"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .ids import position_id
-from .legal import NotationError, parse_play
+from ..rules.ids import position_id
+from ..rules.legal import NotationError, parse_play
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import movegen
+from ..rules import movegen
 from .encode import _as_boards
 
 SIDE_FEATURES = (

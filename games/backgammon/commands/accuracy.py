@@ -48,20 +48,20 @@ def add_arguments(p) -> None:
 def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
     """Every candidate's score by player ``name`` (higher = preferred), (M,)."""
     if name == "pubeval":
-        from .bots import pubeval_scores, race_flags
+        from ..players.bots import pubeval_scores, race_flags
 
         race = np.repeat(race_flags(data.meta["board"]), data.sizes)
         return pubeval_scores(data.items, race).astype(np.float64)
     if name == "random":
         return np.random.default_rng(seed).random(data.n_items)
     if name.startswith("gnubg"):
-        from .gnubg_bot import GnubgBot
+        from ..players.gnubg import GnubgBot
 
         plies = int(name.partition(":")[2] or 0)
         return GnubgBot(plies).result_equities(data.items)
     from comparison.evaluate import score_set
 
-    from .agents import load_agent
+    from ..players.agent import load_agent
 
     agent = load_agent(None if name == "default" else name)
     return score_set(agent.model, data, agent.featurize).astype(np.float64)
@@ -69,7 +69,7 @@ def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
 
 def phases(boards: np.ndarray) -> np.ndarray:
     """0 contact, 1 race, 2 bear-off (race with every mover checker home) of positions (G, 2, 25)."""
-    from .bots import race_flags
+    from ..players.bots import race_flags
 
     race = race_flags(boards)
     home = boards[:, 1, 6:].sum(axis=1) == 0
@@ -135,7 +135,7 @@ def run_command(args) -> int:
     from comparison.checkpoint import CheckpointError
     from comparison.data import split_latest
 
-    from .dataset import build_dataset, chronological_order, default_records
+    from ..learn.dataset import build_dataset, chronological_order, default_records
 
     log = (lambda s: None) if args.no_progress else (lambda s: print(s, file=sys.stderr))
     try:
@@ -151,7 +151,7 @@ def run_command(args) -> int:
     analyses = None
     analysis_path = args.analysis or (str(DEFAULT_ANALYSIS) if DEFAULT_ANALYSIS.exists() else None)
     if analysis_path and analysis_path != "none":
-        from .analysis import match_decisions, read_analysis_index
+        from ..records.analysis import match_decisions, read_analysis_index
 
         log(f"matching decisions to {analysis_path} ...")
         files = data.tables["files"][data.meta["file"]]
@@ -161,7 +161,7 @@ def run_command(args) -> int:
             analyses = None
     gnubg_equities = None
     try:
-        from .gnubg_bot import GnubgBot
+        from ..players.gnubg import GnubgBot
 
         log("gnubg 0-ply equities of every candidate ...")
         gnubg_equities = GnubgBot(0).result_equities(data.items)

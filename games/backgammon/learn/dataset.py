@@ -26,7 +26,7 @@ import numpy as np
 
 from comparison.data import DecisionSet
 
-from .legal import legal_results_batch
+from ..rules.legal import legal_results_batch
 
 BUILDER_VERSION = 3
 
@@ -72,7 +72,7 @@ def get_encoding(name: str):
 
 def feature_shape(name: str) -> tuple:
     """Shape of one candidate's features under encoding ``name``."""
-    from .board import start_board
+    from ..rules.board import start_board
 
     return tuple(get_encoding(name)(start_board()[None]).shape[1:])
 
@@ -83,7 +83,7 @@ def feature_shape(name: str) -> tuple:
 def record_files(paths) -> list[Path]:
     """Record files under ``paths`` (files, or folders searched recursively), sorted, deduplicated;
     a path that does not exist is an error here (there is nothing to train on)."""
-    from .records import record_files as listed
+    from ..records import record_files as listed
 
     for p in map(Path, paths):
         if not p.exists():
@@ -110,7 +110,7 @@ def chronological_order(data) -> np.ndarray:
 
 def read_file_decisions(path) -> dict:
     """Non-forced decisions of one record file as arrays (runs in worker processes)."""
-    from . import records
+    from .. import records
 
     match = records.read_match(path)
     ds = [d for d in records.decisions(match) if not d.forced]
@@ -224,6 +224,6 @@ __all__ = ["ENCODINGS", "build_dataset", "cache_key", "chronological_order", "de
 
 def default_records():
     """The corpus of gnubg-generated expert records bundled with the package."""
-    from .records import corpus_dir
+    from ..records import corpus_dir
 
     return corpus_dir()

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .board import game_result, start_board, swap_sides
-from .legal import legal_plays
-from .records import CheckerPlay, Game, format_mat
+from ..rules.board import game_result, start_board, swap_sides
+from ..rules.legal import legal_plays
+from ..records import CheckerPlay, Game, format_mat
 
 ENGINES = ("gnubg", "pubeval")
 MAX_PLIES = 10_000       # a guard: self-play games of these engines end in about 60 plies
@@ -38,12 +38,12 @@ class Chooser:
 
     def __init__(self, engine: str, plies: int = 0):
         if engine == "gnubg":
-            from .gnubg_bot import GnubgBot
+            from ..players.gnubg import GnubgBot
 
             bot = GnubgBot(plies)
             self.choose = lambda board, d1, d2, plays: bot.best_move(board, d1, d2, plays)
         elif engine == "pubeval":
-            from .bots import PubevalBot
+            from ..players.bots import PubevalBot
 
             bot = PubevalBot()
 
@@ -207,7 +207,7 @@ def run_command(args) -> int:
         print("pubeval has no search: --plies applies to gnubg only", file=sys.stderr)
         return 2
     if args.engine == "gnubg":
-        from .gnubg_bot import import_gnubg
+        from ..players.gnubg import import_gnubg
 
         try:
             import_gnubg()

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .board import as_board, game_result, swap_sides
+from ..rules.board import as_board, game_result, swap_sides
 from .bots import Bot
-from .legal import legal_plays
+from ..rules.legal import legal_plays
 
 
 def import_gnubg():

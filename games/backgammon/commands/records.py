@@ -29,7 +29,7 @@ def add_stats_arguments(p) -> None:
 
 def file_stats(path) -> dict:
     """The statistics of one file, as plain data (cheap to send between processes)."""
-    from . import decisions, read_match
+    from ..records import decisions, read_match
 
     m = read_match(path)
     good = m.good_games
@@ -108,7 +108,7 @@ def _map_files(function, files, workers: int, progress: bool, desc: str):
 
 def stats(paths, workers: int = 2, progress: bool = False) -> dict:
     """Statistics of the record files under ``paths`` (see :func:`file_stats`, :func:`merge_stats`)."""
-    from . import record_files
+    from ..records import record_files
 
     files = [str(f) for f in record_files(paths)]
     return merge_stats(_map_files(file_stats, files, workers, progress, "reading"))
@@ -172,7 +172,7 @@ def add_convert_arguments(p) -> None:
 
 def _plan(source: Path, target: Path, to) -> tuple[list, str]:
     """[(input file, output file, format)], or [] and a message saying why nothing can be done."""
-    from . import record_files
+    from ..records import record_files
 
     if not source.exists():
         return [], f"{source}: no such file or folder"
@@ -195,7 +195,7 @@ def _plan(source: Path, target: Path, to) -> tuple[list, str]:
 
 def convert_file(source: Path, target: Path, fmt: str) -> tuple[int, list]:
     """Read ``source`` and write its good games to ``target`` as ``fmt``: (games written, errors)."""
-    from . import read_match, write_mat, write_sgf
+    from ..records import read_match, write_mat, write_sgf
 
     m = read_match(source)
     good = m.good_games

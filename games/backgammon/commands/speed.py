@@ -59,7 +59,7 @@ def _peer(name: str):
 
 
 def _bench_batch(boards, dice) -> dict:
-    from .legal import legal_results_batch
+    from ..rules.legal import legal_results_batch
 
     legal_results_batch(boards[:10], dice[:10])  # compile or load from the cache first
     n = len(boards)
@@ -103,7 +103,7 @@ def _count_agreement(gnubg_nn, boards, dice, offsets, n: int) -> dict:
 
 
 def _bench_legal_plays(boards, dice, seconds: float) -> dict:
-    from .legal import legal_plays
+    from ..rules.legal import legal_plays
 
     legal_plays(boards[0], int(dice[0, 0]), int(dice[0, 1]))
     d = dice.tolist()
@@ -123,7 +123,7 @@ def _bench_legal_plays(boards, dice, seconds: float) -> dict:
 
 
 def _bench_random_games(seed: int, seconds: float) -> dict:
-    from .loops import random_games
+    from ..rules.compiled_games import random_games
 
     random_games(10, seed)  # compile or load from the cache first
     n = 200
@@ -201,8 +201,8 @@ def run(n_positions: int = 200_000, seconds: float = 5.0, seed: int = 1, peers: 
     process-wide setting, inherited by the start-up subprocesses).
     """
     cpu = pin_one_core() if pin else None
-    from .loops import random_positions
-    from .legal import legal_results_batch
+    from ..rules.compiled_games import random_positions
+    from ..rules.legal import legal_results_batch
 
     boards, dice = random_positions(n_positions, seed)
     res: dict = {

@@ -17,9 +17,9 @@ from importlib import resources
 import numpy as np
 from numba import njit
 
-from .board import as_board, is_race
-from .encode import pubeval122
-from .legal import Play, legal_plays, legal_results_batch
+from ..rules.board import as_board, is_race
+from ..learn.encode import pubeval122
+from ..rules.legal import Play, legal_plays, legal_results_batch
 
 WIN_SCORE = np.float32(99999999.0)
 """pubeval's score of a result where the mover has borne off all 15 (1e8 once in float32, as in gnubg)."""

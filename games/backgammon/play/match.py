@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .board import N_CHECKERS, game_result, start_board, swap_sides
+from ..rules.board import N_CHECKERS, game_result, start_board, swap_sides
 
 MAX_PLIES = 10_000
 
@@ -296,7 +296,7 @@ def _one_torch_thread():
 def _worker_main(spec_a, spec_b, seed, slices, counter, results) -> None:
     """A worker process: build the players, then play slices until none is left."""
     try:
-        from .players import make_player
+        from ..players import make_player
 
         bots = (make_player(spec_a, [seed, 1]), make_player(spec_b, [seed, 2]))
         _one_torch_thread()
@@ -336,7 +336,7 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
     Workers are started with multiprocessing's "spawn": a script that calls this with
     ``workers > 1`` needs the usual ``if __name__ == "__main__":`` guard.
     """
-    from .players import make_player, player_name
+    from ..players import make_player, player_name
 
     if n_games < 1:
         raise ValueError(f"n_games must be >= 1, got {n_games}")

@@ -22,8 +22,8 @@ from typing import Optional
 
 import numpy as np
 
-from .board import game_result, pip_counts, start_board, swap_sides
-from .legal import NotationError, Play, legal_plays, parse_play
+from ..rules.board import game_result, pip_counts, start_board, swap_sides
+from ..rules.legal import NotationError, Play, legal_plays, parse_play
 
 HELP = """\
 Type your play as people write it: 8/5 6/5, 24/18*/13, bar/22, 6/off, 13/9(2); parts in any
@@ -255,7 +255,7 @@ class Session:
         return f"{self.them} rolls {d[0]}{d[1]} and plays {play.notation}  (on your board: {mirror_moves(play)})"
 
     def _record(self, player, dice, before, after, play, n_legal) -> None:
-        from .records import CheckerPlay
+        from ..records import CheckerPlay
 
         self.actions.append(CheckerPlay(player, tuple(dice), play.notation if play else "", 0,
                                         np.array(before), np.array(after), play, n_legal))
@@ -265,7 +265,7 @@ class Session:
 
     def _end_game(self, resigned: bool, resign_points: int = 0) -> str:
         """Close the game in progress (someone bore off, or the person resigned); start the next one."""
-        from .records import Game
+        from ..records import Game
 
         if resigned:
             winner, pts = THEM, resign_points
@@ -409,7 +409,7 @@ class Session:
 
     def games(self) -> list:
         """records.Game of every game so far: the finished ones and the one in progress (if begun)."""
-        from .records import Game
+        from ..records import Game
 
         out = list(self.finished)
         if self.actions:
@@ -419,7 +419,7 @@ class Session:
 
     def save(self, path) -> str:
         """Write the match so far as a .mat file and check that it reads back to the same plays."""
-        from . import records
+        from .. import records
 
         games = self.games()
         if not games:
@@ -461,7 +461,7 @@ def _compare_games(games: list, back) -> str:
 
 
 def add_arguments(p) -> None:
-    from .players import PLAYER_HELP
+    from ..players import PLAYER_HELP
 
     who = p.add_mutually_exclusive_group()
     who.add_argument("--model", metavar="FILE", help="play against a trained model file")
@@ -479,7 +479,7 @@ def add_arguments(p) -> None:
 
 def _opponent(args):
     """(bot, name, hint bot, hint name, note) for the arguments; PlayerError when it cannot be built."""
-    from .players import PlayerError, make_player, player_name
+    from ..players import PlayerError, make_player, player_name
 
     note, bot = "", None
     if args.model:
@@ -507,7 +507,7 @@ def _use_color(args) -> bool:
 
 
 def run_command(args) -> int:
-    from .players import PlayerError
+    from ..players import PlayerError
 
     if args.points < 1:
         print(f"play: --points must be at least 1, got {args.points}", file=sys.stderr)

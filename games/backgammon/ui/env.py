@@ -7,7 +7,7 @@ list of legal plays of the current decision (``info["plays"]``), inside a fixed
 maskable-action agents expect. Everything between two decisions of the agent (the opponent's
 turns, the agent's own turns without a legal play, the dice) happens inside ``step``.
 
-- Observation: Tesauro's 198 inputs (:func:`games.backgammon.encode.tesauro198`) of the
+- Observation: Tesauro's 198 inputs (:func:`games.backgammon.learn.encode.tesauro198`) of the
   position from the agent's view (the agent is ``board[1]``, on roll).
 - Reward: 0 until the end, then +1/+2/+3 when the agent wins a single game, gammon or
   backgammon, -1/-2/-3 when it loses one. No cube.
@@ -23,11 +23,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from .board import game_result, pip_counts, start_board, swap_sides
-from .bots import Bot, PubevalBot
-from .encode import TESAURO198_SIZE, tesauro198_one
-from .ids import position_id
-from .legal import Play, legal_plays
+from ..rules.board import game_result, pip_counts, start_board, swap_sides
+from ..players.bots import Bot, PubevalBot
+from ..learn.encode import TESAURO198_SIZE, tesauro198_one
+from ..rules.ids import position_id
+from ..rules.legal import Play, legal_plays
 
 ENV_ID = "Backgammon-v0"
 MAX_ACTIONS = 1024
@@ -72,7 +72,7 @@ class BackgammonEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not one of {self.metadata['render_modes']} or None")
         if opponent is not None and not isinstance(opponent, Bot):
-            raise TypeError(f"opponent must be a games.backgammon.bots.Bot, got {type(opponent).__name__}")
+            raise TypeError(f"opponent must be a games.backgammon.players.bots.Bot, got {type(opponent).__name__}")
         self.opponent = opponent if opponent is not None else PubevalBot()
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0.0, 7.5, shape=(TESAURO198_SIZE,), dtype=np.float32)
@@ -240,7 +240,7 @@ def board_text(board: np.ndarray, status: str = "", names=("player on roll", "op
 def register() -> None:
     """Register ``Backgammon-v0`` with Gymnasium (once; importing games.backgammon does it)."""
     if ENV_ID not in gym.registry:
-        gym.register(id=ENV_ID, entry_point="games.backgammon.env:BackgammonEnv")
+        gym.register(id=ENV_ID, entry_point="games.backgammon.ui.env:BackgammonEnv")
 
 
 register()

@@ -1,6 +1,6 @@
 """Players named on the command line: ``pubeval``, ``random``, ``gnubg[:N]``, ``default`` or a model file.
 
-``make_player(spec, seed)`` turns such a name into a bot (a :class:`~games.backgammon.bots.Bot`).
+``make_player(spec, seed)`` turns such a name into a bot (a :class:`~games.backgammon.players.bots.Bot`).
 Heavy modules load only for the player that needs them: torch for a model, gnubg-nn (the optional
 GPL extra) for gnubg.
 """
@@ -26,13 +26,8 @@ def _gnubg_plies(spec: str) -> int:
 
 
 def _load_agent(path):
-    try:
-        from .agents import load_agent
-    except ImportError as e:
-        if getattr(e, "name", None) == f"{__package__}.agents":
-            raise PlayerError("model players need games.backgammon.agents, "
-                              "which this version of the package does not have yet") from None
-        raise
+    from .agent import load_agent
+
     try:
         return load_agent(path)
     except (OSError, ValueError) as e:
@@ -58,7 +53,7 @@ def make_player(spec: str, seed=None):
         return RandomBot(seed)
     if low == "gnubg" or low.startswith("gnubg:"):
         plies = _gnubg_plies(low)
-        from .gnubg_bot import GnubgBot
+        from .gnubg import GnubgBot
 
         try:
             return GnubgBot(plies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .players import PLAYER_HELP
+from ..players import PLAYER_HELP
 
 
 def add_arguments(m) -> None:
@@ -21,8 +21,8 @@ def add_arguments(m) -> None:
 
 
 def run_command(args) -> int:
-    from .match import default_workers, run_match
-    from .players import PlayerError
+    from ..play.match import default_workers, run_match
+    from ..players import PlayerError
 
     for name, value, low in (("--games", args.games, 1), ("--seed", args.seed, 0), ("--workers", args.workers, 1)):
         if value is not None and value < low:

@@ -1,0 +1,105 @@
+"""Trained scorers as backgammon players.
+
+    from games.backgammon.players.agent import load_agent
+    agent = load_agent()             # the default model shipped in the package
+    agent = load_agent("model.pt")   # a file written by `python -m comparison train`
+    agent.rank(board, 3, 1)          # [(Play, score), ...] best first
+    agent.choose(board, 3, 1)        # the Play it makes
+
+An agent scores each distinct legal result with the model's V (encoding named in the file), so
+ranking is consistent; ``choose_batch`` plays many positions with one forward pass (matches).
+"""
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from comparison import checkpoint
+
+from ..rules.board import as_board
+from .bots import Bot
+from ..learn.dataset import get_encoding
+from ..rules.legal import legal_plays, legal_results_batch
+
+DEFAULT_MODEL = "default-model.pt"
+
+
+def default_model_path() -> Path:
+    """Where the packaged default model lives."""
+    return Path(str(resources.files("games.backgammon").joinpath("data", DEFAULT_MODEL)))
+
+
+class Agent(Bot):
+    """A trained scorer playing backgammon: the highest V among the legal results."""
+
+    def __init__(self, model: torch.nn.Module, encoding: str, name: str = "model", meta: dict | None = None):
+        self.model = model.eval()
+        self.encoding = encoding
+        self.featurize = get_encoding(encoding)
+        self.name = name
+        self.meta = dict(meta or {})
+
+    @torch.inference_mode()
+    def score_results(self, results: np.ndarray) -> np.ndarray:
+        """V of each result (M, 2, 25) (mover in row 1): float32 (M,)."""
+        if len(results) == 0:
+            return np.zeros(0, np.float32)
+        x = torch.from_numpy(np.ascontiguousarray(self.featurize(results), dtype=np.float32))
+        return self.model(x).numpy()
+
+    def score_plays(self, board, plays):
+        return self.score_results(np.stack([p.board for p in plays]))
+
+    def choose(self, board, d1, d2, rng=None):
+        b = as_board(board)
+        plays = legal_plays(b, d1, d2)
+        if len(plays) <= 1:
+            return plays[0] if plays else None
+        return plays[int(np.argmax(self.score_plays(b, plays)))]
+
+    def choose_batch(self, boards, dice) -> tuple[np.ndarray, np.ndarray]:
+        """The play on many positions at once: (results (N, 2, 25) int8, n_plays (N,)); where no
+        checker can move the result is the board itself and n_plays 0. Ties: the first best."""
+        b = np.ascontiguousarray(boards, dtype=np.int8)
+        results, offsets = legal_results_batch(b, dice)
+        counts = np.diff(offsets)
+        scores = self.score_results(results)
+        chosen = b.copy()
+        for i in np.flatnonzero(counts):
+            lo, hi = offsets[i], offsets[i + 1]
+            chosen[i] = results[lo + int(np.argmax(scores[lo:hi]))]
+        return chosen, counts
+
+    def __repr__(self):
+        return f"Agent({self.name!r}, encoding={self.encoding!r})"
+
+
+def load_agent(path=None, threads: int | None = None) -> Agent:
+    """An Agent from a model file (``None``: the default model shipped in the package).
+
+    The file is read without running code from it (comparison.checkpoint); a file that is not a
+    backgammon model raises CheckpointError naming the file and the reason.
+    """
+    if threads:
+        torch.set_num_threads(threads)
+    p = default_model_path() if path is None else Path(path)
+    if path is None and not p.exists():
+        raise checkpoint.CheckpointError(f"{p}: the default model is missing from this installation")
+    ck = checkpoint.load(p)
+    game = ck.meta.get("game", "backgammon")
+    if game != "backgammon":
+        raise checkpoint.CheckpointError(f"{p}: a model for {game!r}, not backgammon")
+    encoding = ck.meta.get("encoding")
+    if not encoding:
+        raise checkpoint.CheckpointError(f"{p}: field meta.encoding missing (which inputs the model expects)")
+    try:
+        get_encoding(encoding)
+    except ValueError as e:
+        raise checkpoint.CheckpointError(f"{p}: {e}") from None
+    return Agent(ck.model, encoding, name="default" if path is None else p.stem, meta=ck.meta)
+
+
+__all__ = ["Agent", "default_model_path", "load_agent"]

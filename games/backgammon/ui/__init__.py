@@ -1,0 +1,1 @@
+"""What people see: the board drawing, the terminal session, the Gymnasium environments."""
