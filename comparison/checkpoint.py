@@ -13,9 +13,8 @@ anything (the classic torch.load code-execution hole) is refused before anything
 """
 from __future__ import annotations
 
-import pickle
 import re
-import zipfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,30 +51,53 @@ def save(path, model: torch.nn.Module, meta: dict | None = None, train_state: di
     atomic_write(path, lambda f: torch.save(payload, f))
 
 
+def _not_a_model(path, head: bytes, error: BaseException) -> CheckpointError:
+    """The error for a file torch could not read as plain data (``head``: its first bytes), with a
+    short reason of our own: torch's messages advise loading with weights_only=False, which would
+    run code from the file."""
+    text = str(error)
+    found = re.search(r"GLOBAL ([\w.]+)", text)  # the weights-only unpickler names what it refused
+    if found:
+        reason = f"refused: it asks to import {found[1]}, and a model file holds plain data only"
+    elif not head:
+        reason = "empty file"
+    elif head.startswith(b"PK"):  # a zip archive, as torch.save writes
+        foreign = "inline_container" in text or "subdirectory" in text
+        reason = "a zip archive, but not one PyTorch wrote" if foreign else "truncated or damaged archive"
+    elif isinstance(error, EOFError):
+        reason = "truncated"
+    else:
+        reason = "unrecognised content"
+    return CheckpointError(f"{path}: not a model file ({reason})")
+
+
 def read(path, map_location="cpu") -> dict:
     """The raw payload of a checkpoint file, read safely (no code runs)."""
     p = Path(path)
+    if p.is_dir():
+        raise CheckpointError(f"{path}: a folder, not a model file")
     if not p.is_file():
         raise CheckpointError(f"{path}: no such model file")
+    try:  # failures to read the file at all (permissions, I/O) show here, apart from its content
+        with open(p, "rb") as f:
+            head = f.read(4)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the file ({e.strerror or type(e).__name__})") from None
     try:
-        obj = torch.load(p, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        text = str(e)
-        # the weights-only unpickler names the global it refused to import: code or arbitrary objects
-        found = re.search(r"(?:Unsupported global|GLOBAL)[^\n]{0,120}", text)
-        if found:
-            raise CheckpointError(f"{path}: refused: loading this file would run code or build arbitrary "
-                                  f"objects ({found[0].strip()})") from None
-        raise CheckpointError(f"{path}: not a model file ({text.strip().splitlines()[0][:200] if text.strip() else 'unreadable pickle'})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise CheckpointError(f"{path}: not a model file ({type(e).__name__}: {str(e)[:200]})") from None
+        with warnings.catch_warnings():
+            # torch warns about pickle protocols of foreign files, in words that mention weights_only
+            warnings.simplefilter("ignore")
+            obj = torch.load(p, map_location=map_location, weights_only=True)
+    except Exception as e:  # noqa: BLE001 - foreign bytes fail in any way (KeyError for text, OSError for a cut zip)
+        raise _not_a_model(path, head, e) from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not a comparison checkpoint (no 'format': {FORMAT!r} field)")
+        raise CheckpointError(f"{path}: not a model file (a PyTorch file, but not a comparison checkpoint: "
+                              f"no 'format': {FORMAT!r} field)")
     if obj.get("version") != VERSION:
         raise CheckpointError(f"{path}: checkpoint version {obj.get('version')!r}, this package reads {VERSION}")
     for key in ("model", "state_dict"):
         if key not in obj:
-            raise CheckpointError(f"{path}: field {key!r} missing")
+            raise CheckpointError(f"{path}: not a model file (field {key!r} missing)")
     return obj
 
 
@@ -85,8 +107,9 @@ def load(path, map_location="cpu") -> Checkpoint:
     try:
         model = from_config(obj["model"])
         model.load_state_dict(obj["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as e:
-        raise CheckpointError(f"{path}: field 'model' or 'state_dict' does not build a model ({str(e)[:300]})") from None
+    except Exception as e:  # noqa: BLE001 - a config from the file can be wrong in any way
+        raise CheckpointError(f"{path}: not a model file (fields 'model' and 'state_dict' do not build a model: "
+                              f"{type(e).__name__}: {str(e)[:200]})") from None
     model.eval()
     return Checkpoint(model, obj["model"], obj.get("meta", {}), obj.get("train_state"), str(path))
 

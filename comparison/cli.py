@@ -4,34 +4,26 @@ Each command lives in the module that does the work, as a pair ``add_arguments(p
 ``run_command(args) -> exit status``; this file only assembles them. Those modules keep their
 heavy imports (torch, gnubg-nn) inside ``run_command``, so ``--help`` stays quick.
 
-The framework (comparison/) is game-agnostic; the command line is where a game is plugged in, and
-backgammon is the one game so far.
+``train`` is the framework's own; every other command comes from a game in the registry
+(:mod:`comparison.game`: ``Game.commands()``). Games are taken in order, the default game
+(:data:`comparison.game.DEFAULT_GAME`) first, then the others by name. A command whose words are
+already taken by an earlier game is put under the game's name instead: a second game's ``play``
+becomes ``comparison <game> play``.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
 from comparison import __version__
+from comparison.game import Command, games_in_command_order
 
-# (command path, module, one-line help); the module provides add_arguments(p) and run_command(args)
+# The framework's own commands; the module provides add_arguments(p) and run_command(args)
 # ("module:stats" -> add_stats_arguments, run_stats_command)
 COMMANDS = (
-    (("train",), "comparison.train_command", "train a scorer on expert records"),
-    (("play",), "games.backgammon.ui.terminal", "play against a model or bot in the terminal"),
-    (("match",), "games.backgammon.commands.match",
-     "two players, many games: points per game with a 95%% confidence interval"),
-    (("records", "stats"), "games.backgammon.commands.records:stats",
-     "games, plays, decisions, players and errors of record files"),
-    (("records", "convert"), "games.backgammon.commands.records:convert",
-     "convert records between .mat and .sgf"),
-    (("records", "generate"), "games.backgammon.play.generate", "write expert records by engine self-play"),
-    (("bench", "accuracy"), "games.backgammon.commands.accuracy",
-     "a model on records: agreement, top-k, MRR, equity loss, against pubeval and gnubg"),
-    (("bench", "speed"), "games.backgammon.commands.speed", "backgammon engine speed against gnubg-nn and OpenSpiel, one core"),
+    Command(("train",), "comparison.train_command", "train a scorer on expert records"),
 )
-GROUPS = {"records": "work with game records: stats, convert, generate",
-          "bench": "benchmarks: accuracy, speed"}
 
 
 def _load(spec: str):
@@ -42,23 +34,55 @@ def _load(spec: str):
     return getattr(mod, f"add_{pre}arguments"), getattr(mod, f"run_{pre}command")
 
 
+def all_commands() -> list:
+    """[(Command, {group words: help}), ...]: the framework's commands, then every game's, each at
+    the path it gets on the command line (a clash moves the later game's command under its name)."""
+    out = [(c, {}) for c in COMMANDS]
+    taken = {c.path for c in COMMANDS}
+    for game in games_in_command_order():
+        groups = dict(game.command_groups())
+        for c in game.commands():
+            path = tuple(c.path)
+            if _clashes(path, taken):
+                path = (game.name, *path)
+                groups[game.name] = f"commands of the game {game.name} whose names another game uses"
+                if _clashes(path, taken):  # even its name is taken: the command cannot be reached
+                    print(f"comparison: warning: game {game.name}: command {' '.join(c.path)!r} left out "
+                          f"(its name is taken)", file=sys.stderr)
+                    continue
+            taken.add(path)
+            out.append((Command(path, c.spec, c.help), groups))
+    return out
+
+
+def _clashes(path: tuple, taken: set) -> bool:
+    """Whether ``path`` is taken, or is a prefix of a taken one or has one as its prefix (a
+    command and a group of the same name cannot coexist)."""
+    return any(path[:len(t)] == t or t[:len(path)] == path for t in taken)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="comparison", description="Comparison training for games: train, play, benchmark.")
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    groups = {}
-    for path, spec, help_ in COMMANDS:
-        parent = sub
-        if len(path) == 2:
-            if path[0] not in groups:
-                g = sub.add_parser(path[0], help=GROUPS[path[0]], description=GROUPS[path[0]].capitalize() + ".")
-                groups[path[0]] = g.add_subparsers(dest=f"{path[0]}_command", metavar="ACTION", required=True)
-            parent = groups[path[0]]
-        cmd = parent.add_parser(path[-1], help=help_, description=help_[0].upper() + help_[1:] + ".")
-        add_arguments, run = _load(spec)
-        add_arguments(cmd)
-        cmd.set_defaults(func=run)
+    top = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = {(): top}  # group words -> the subparsers of that group
+    for cmd, groups in all_commands():
+        parent = _group(subparsers, cmd.path[:-1], groups)
+        sub = parent.add_parser(cmd.path[-1], help=cmd.help, description=cmd.help[0].upper() + cmd.help[1:] + ".")
+        add_arguments, run = _load(cmd.spec)
+        add_arguments(sub)
+        sub.set_defaults(func=run)
     return p
+
+
+def _group(subparsers: dict, words: tuple, groups: dict):
+    """The subparsers of the group ``words``, made (with its parents) on first use."""
+    if words not in subparsers:
+        parent = _group(subparsers, words[:-1], groups)
+        help_ = groups.get(" ".join(words)) or f"{' '.join(words)} commands"
+        g = parent.add_parser(words[-1], help=help_, description=help_[0].upper() + help_[1:] + ".")
+        subparsers[words] = g.add_subparsers(dest="_".join(words) + "_command", metavar="ACTION", required=True)
+    return subparsers[words]
 
 
 def main(argv=None) -> int:
@@ -69,7 +93,6 @@ def main(argv=None) -> int:
         return 130
     except BrokenPipeError:  # output piped into `head` and closed early: not an error of ours
         import os
-        import sys
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -19,29 +19,44 @@ import torch
 import torch.nn.functional as F
 
 
+def pair_logistic(diff: torch.Tensor) -> torch.Tensor:
+    """Tesauro's pair loss, -log sigmoid(diff) for diff = V(better) - V(worse): the one definition
+    that the scorers' pairwise loss and the router preferences (comparison.moe.preferences) share."""
+    return F.softplus(-diff)
+
+
 def _per_group_mean(values: torch.Tensor, group: torch.Tensor, n_groups: int, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` (M,) over the rows of each group where ``mask``; groups with no row give 0."""
-    v = torch.where(mask, values, torch.zeros_like(values))
-    total = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add_(0, group, v)
+    """Mean of ``values`` (M, ...) over the rows of each group where ``mask`` (M,): (G, ...); a group
+    with no such row gives 0."""
+    keep = mask.view(-1, *([1] * (values.dim() - 1)))  # (M, 1, ...) broadcasts over trailing dims
+    v = torch.where(keep, values, torch.zeros_like(values))
+    total = values.new_zeros((n_groups, *values.shape[1:])).index_add_(0, group, v)
     count = torch.zeros(n_groups, dtype=values.dtype, device=values.device).index_add_(0, group, mask.to(values.dtype))
-    return total / count.clamp_min(1)
+    return total / count.clamp_min(1).view(-1, *([1] * (values.dim() - 1)))
 
 
 def _pair_terms(scores, group, chosen, term):
-    n_groups = len(chosen)
-    diff = scores[chosen][group] - scores          # (M,) V(chosen) - V(row)
-    others = torch.ones_like(scores, dtype=torch.bool)
+    """Per decision, the mean of ``term(V(chosen) - V(other))`` over its other rows: (M, ...) -> (G, ...)."""
+    diff = scores[chosen][group] - scores          # (M, ...) V(chosen) - V(row)
+    others = torch.ones(len(scores), dtype=torch.bool, device=scores.device)
     others[chosen] = False
-    per_group = _per_group_mean(term(diff), group, n_groups, others)
-    return per_group.mean()
+    return _per_group_mean(term(diff), group, len(chosen), others)
+
+
+def pairwise_per_decision(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    """The pairwise loss of each decision, (M,) -> (G,); scores (M, E) of E scorers give (G, E).
+
+    A decision with a single candidate (no pair) gives 0.
+    """
+    return _pair_terms(scores, group, chosen, pair_logistic)
 
 
 def pairwise(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
-    return _pair_terms(scores, group, chosen, lambda d: F.softplus(-d))
+    return pairwise_per_decision(scores, group, chosen).mean()
 
 
 def margin(scores: torch.Tensor, group: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
-    return _pair_terms(scores, group, chosen, lambda d: F.relu(1.0 - d))
+    return _pair_terms(scores, group, chosen, lambda d: F.relu(1.0 - d)).mean()
 
 
 def group_logsumexp(scores: torch.Tensor, group: torch.Tensor, n_groups: int) -> torch.Tensor:
@@ -74,4 +89,5 @@ def get(name: str):
         raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None
 
 
-__all__ = ["LOSSES", "get", "group_logsumexp", "listwise", "margin", "pairwise", "relative_score"]
+__all__ = ["LOSSES", "get", "group_logsumexp", "listwise", "margin", "pair_logistic", "pairwise",
+           "pairwise_per_decision", "relative_score"]

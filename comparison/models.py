@@ -2,17 +2,46 @@
 
 A scorer maps (B, ...) -> (B,); inputs with more than one trailing dimension (tokens) are
 flattened. Every scorer carries ``config``, a JSON-able dict from which :func:`from_config`
-rebuilds it, so a checkpoint file alone rebuilds its model.
+rebuilds it, so a checkpoint file alone rebuilds its model, and the two methods of
+:class:`BaseScorer` the trainer calls (extra losses, statistics per epoch).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU}
+# the one table of activations, for dense and mixture scorers (comparison.moe builds from it too)
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "elu": nn.ELU,
+}
 
 
-class Scorer(nn.Module):
+class BaseScorer(nn.Module):
+    """What the trainer asks of a scorer besides ``forward`` (B, ...) -> (B,) and ``config``.
+
+    A scorer owns any loss it adds to the comparison loss (a mixture's router losses) and any
+    statistics it reports (a mixture's expert load); a plain scorer has neither.
+    """
+
+    def extra_loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """(loss to add to the main loss, {name: value} to log) on ``batch`` (a comparison.data.Batch).
+
+        The trainer calls it right after ``forward(batch.x)`` in training, inside the forward that
+        DistributedDataParallel wraps, so every parameter this loss reaches is averaged too.
+        """
+        return batch.x.new_zeros(()), {}
+
+    def epoch_stats(self) -> dict:
+        """Statistics gathered since the last call (then reset), for the epoch's history row."""
+        return {}
+
+
+class Scorer(BaseScorer):
     """A linear or MLP scorer: ``net`` is [Linear(d_in, h1), act, ..., Linear(h_k, 1)]."""
 
     def __init__(self, d_in: int, hidden=(), activation: str = "relu", dropout: float = 0.0,
@@ -88,4 +117,4 @@ def n_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-__all__ = ["ACTIVATIONS", "ComparisonNet", "Scorer", "build_scorer", "from_config", "n_parameters"]
+__all__ = ["ACTIVATIONS", "BaseScorer", "ComparisonNet", "Scorer", "build_scorer", "from_config", "n_parameters"]

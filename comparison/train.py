@@ -1,14 +1,17 @@
 """The trainer: comparison training of a scorer on decision groups.
 
 One step: a batch of decisions -> the scorer's score of every candidate -> the loss over groups
-(comparison.losses; pairwise = Tesauro's comparison paradigm) plus any router auxiliary loss ->
-Adam. After each epoch: agreement with the expert on the validation decisions; the best model is
-written atomically to ``out``, the state to resume from to ``<out>.last`` (also on Ctrl-C, at the
-exact batch). Fixed seeds reproduce a run (batch order is a function of (seed, epoch)).
+(comparison.losses; pairwise = Tesauro's comparison paradigm) plus the scorer's own extra loss
+(``extra_loss``: a mixture's router losses; 0 for a dense scorer) -> Adam. After each epoch:
+agreement with the expert on the validation decisions; the best model is written atomically to
+``out``, the state to resume from to ``<out>.last`` (also on Ctrl-C, at the exact batch). Fixed
+seeds reproduce a run (batch order is a function of (seed, epoch)).
 
 Data parallel: launched by ``torchrun --nproc_per_node N`` (WORLD_SIZE > 1), every process takes
 its share of each batch and DistributedDataParallel averages the gradients (gloo on CPU, nccl on
-CUDA); all processes validate the same way, only rank 0 writes files and shows progress.
+CUDA). DDP wraps :class:`Objective`, the whole loss of a batch, so the gradients of the scorer's
+extra losses are averaged too. All processes validate the same way, only rank 0 writes files and
+shows progress.
 """
 from __future__ import annotations
 
@@ -21,11 +24,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
 import torch
+from torch import nn
 
 from . import checkpoint, losses
-from .data import DecisionSet, batch_indices, make_batch
+from .data import Batch, DecisionSet, batch_indices, make_batch
 from .evaluate import evaluate
 
 
@@ -42,8 +45,28 @@ class TrainConfig:
     device: str = "auto"            # "auto", "cpu", "cuda", "cuda:1", ...
     max_steps: Optional[int] = None  # stop after this many steps in all (a compute budget)
     max_seconds: Optional[float] = None  # stop after this much training time
-    aux_weight: float = 1.0         # weight of the scorer's aux_loss (mixture-of-experts routers)
+    aux_weight: float = 1.0         # weight of the scorer's extra_loss (a mixture's router losses)
     threads: Optional[int] = None   # torch CPU threads (default: torch's choice)
+
+
+class Objective(nn.Module):
+    """The loss of one batch, as a module: the comparison loss of the scorer's scores plus
+    ``extra_weight`` times the scorer's own ``extra_loss`` (a mixture's router losses).
+
+    Data-parallel training wraps this module rather than the scorer: DistributedDataParallel
+    averages the gradients of what is computed inside the forward it wraps, and a preference
+    router's loss calls the router outside the scorer's forward.
+    """
+
+    def __init__(self, scorer: nn.Module, loss_fn: Callable, extra_weight: float = 1.0):
+        super().__init__()
+        self.scorer, self.loss_fn, self.extra_weight = scorer, loss_fn, extra_weight
+
+    def forward(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        scores = self.scorer(batch.x)                               # (M,) every candidate of the G decisions
+        loss = self.loss_fn(scores, batch.group, batch.chosen)      # mean over the decisions
+        extra, logs = self.scorer.extra_loss(batch)                 # right after the forward on batch.x
+        return loss + self.extra_weight * extra, logs
 
 
 @dataclass
@@ -70,14 +93,14 @@ class Trainer:
         self.device = _device(cfg.device, self.rank)
         torch.manual_seed(cfg.seed)
         self.model.to(self.device)
-        self.net = self.model
+        self.objective = Objective(self.model, self.loss_fn, cfg.aux_weight)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 
-            # hard routers leave some experts without positions in a batch: no gradient for them
-            unused = getattr(self.model, "config", {}).get("kind") == "moe"
-            self.net = DistributedDataParallel(self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                                               find_unused_parameters=unused)
+            # every parameter is reached by the loss of every batch (a mixture's experts share one
+            # weight tensor; a preference router is reached by its loss), so none is left unused
+            self.objective = DistributedDataParallel(
+                self.objective, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.epoch = 0           # epochs completed
         self.step_in_epoch = 0   # batches done in the current (incomplete) epoch
@@ -165,25 +188,17 @@ class Trainer:
         cfg = self.config
         for g in self.optimizer.param_groups:
             g["lr"] = self._lr(self.epoch)
-        self.net.train()
+        self.objective.train()
         index = batch_indices(len(self.train_data), cfg.batch_size, shuffle=True, seed=(cfg.seed, self.epoch),
                               rank=self.rank, world=self.world)
         batches = (make_batch(self.train_data, idx, self.featurize) for idx in index[self.step_in_epoch:])
         bar = tqdm(batches, total=len(index), initial=self.step_in_epoch, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                    unit="batch", disable=not (self.progress and self.is_main), file=sys.stderr, leave=False)
         total, count = 0.0, 0
+        logged: dict[str, float] = {}  # sums of the scorer's extra-loss terms
         t0 = time.perf_counter()
         for batch in bar:
-            batch = batch.to(self.device)
-            scores = self.net(batch.x)                                   # (M,)
-            loss = self.loss_fn(scores, batch.group, batch.chosen)
-            aux = getattr(self.model, "aux_loss", None)
-            if aux is not None and cfg.aux_weight:
-                loss = loss + cfg.aux_weight * aux
-            if getattr(getattr(self.model, "router", None), "learns_from_preferences", False):
-                from .moe import preference_loss  # the router learns which expert ranks this decision best
-
-                loss = loss + preference_loss(self.model, batch.x, batch.group, batch.offsets, batch.chosen)
+            loss, logs = self.objective(batch.to(self.device))
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
@@ -191,6 +206,8 @@ class Trainer:
             self.steps += 1
             total += float(loss.detach())
             count += 1
+            for k, v in logs.items():
+                logged[k] = logged.get(k, 0.0) + v
             if count % 20 == 0:
                 bar.set_postfix(loss=f"{total / count:.4f}")
             if self._budget_spent_in_epoch(t0):
@@ -200,15 +217,25 @@ class Trainer:
         self.train_seconds += seconds
         self.epoch += 1
         self.step_in_epoch = 0
-        self._end_epoch(total / max(count, 1), seconds)
+        means = self._mean_over_ranks({"train_loss": total, **{f"train_{k}": v for k, v in logged.items()}}, count)
+        self._end_epoch(means, seconds)
+
+    def _mean_over_ranks(self, sums: dict, count: int) -> dict:
+        """Per-step means of ``sums`` over every rank's steps: all ranks log, and stop early on, the same numbers."""
+        t = torch.tensor([count, *sums.values()], dtype=torch.float64, device=self.device)
+        if self.world > 1:
+            import torch.distributed as dist
+
+            dist.all_reduce(t)
+        return {k: float(v) / max(float(t[0]), 1.0) for k, v in zip(sums, t[1:])}
 
     def _budget_spent_in_epoch(self, t0) -> bool:
         cfg = self.config
         return ((cfg.max_steps is not None and self.steps >= cfg.max_steps)
                 or (cfg.max_seconds is not None and self.train_seconds + time.perf_counter() - t0 >= cfg.max_seconds))
 
-    def _end_epoch(self, train_loss: float, seconds: float) -> None:
-        row = {"epoch": self.epoch, "steps": self.steps, "train_loss": train_loss, "epoch_seconds": seconds,
+    def _end_epoch(self, train: dict, seconds: float) -> None:
+        row = {"epoch": self.epoch, "steps": self.steps, **train, "epoch_seconds": seconds,
                "lr": self.optimizer.param_groups[0]["lr"]}
         if self.valid_data is not None and len(self.valid_data):
             t = time.perf_counter()
@@ -216,10 +243,8 @@ class Trainer:
             row.update({f"valid_{k}": v for k, v in metrics.items()}, valid_seconds=time.perf_counter() - t)
             metric = metrics["top1"]
         else:
-            metric = -train_loss
-        stats = getattr(self.model, "router_stats", None)
-        if callable(stats):
-            row["router"] = stats()
+            metric = -row["train_loss"]
+        row.update(self.model.epoch_stats())  # e.g. a mixture's {"router": expert load, ...}
         improved = metric > self.best
         if improved:
             self.best, self.bad_epochs = metric, 0
@@ -243,7 +268,10 @@ def finish_distributed() -> None:
 
 
 def _epoch_line(row: dict, improved: bool) -> str:
-    s = f"epoch {row['epoch']:3d}  loss {row['train_loss']:.4f}  {row['epoch_seconds']:.1f}s"
+    s = f"epoch {row['epoch']:3d}  loss {row['train_loss']:.4f}"
+    extra = {k[len("train_"):]: v for k, v in row.items() if k.startswith("train_") and k != "train_loss"}
+    s += "".join(f" ({k} {v:.4f})" for k, v in extra.items())  # the scorer's extra-loss terms
+    s += f"  {row['epoch_seconds']:.1f}s"
     if "valid_top1" in row:
         s += f"  valid top-1 {100 * row['valid_top1']:.2f}%  top-3 {100 * row['valid_top3']:.2f}%  MRR {row['valid_mrr']:.4f}"
     if "router" in row and "load" in row["router"]:
@@ -281,30 +309,4 @@ def _device(name: str, rank: int) -> torch.device:
     return torch.device(name)
 
 
-def plot_history(history: list, path, title: str = "") -> None:
-    """Training curves (loss and validation agreement per epoch) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    epochs = [r["epoch"] for r in history]
-    fig, ax = plt.subplots(1, 2, figsize=(10, 4))
-    ax[0].plot(epochs, [r["train_loss"] for r in history], marker="o")
-    ax[0].set(xlabel="epoch", ylabel="training loss", title="loss")
-    if any("valid_top1" in r for r in history):
-        for key, label in (("valid_top1", "top-1"), ("valid_top3", "top-3")):
-            ax[1].plot(epochs, [100 * r.get(key, np.nan) for r in history], marker="o", label=label)
-        ax[1].set(xlabel="epoch", ylabel="agreement with the expert (%)", title="validation")
-        ax[1].legend()
-    for a in ax:
-        a.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-__all__ = ["TrainConfig", "Trainer", "finish_distributed", "last_path", "plot_history"]
+__all__ = ["Objective", "TrainConfig", "Trainer", "finish_distributed", "last_path"]

@@ -6,14 +6,15 @@ Builds (or reuses) the decision cache of the records, holds out the latest match
 (``--split date``), trains with comparison.train.Trainer, writes the best model to ``--out``, the
 resume state to ``<out>.last`` and the training curves to ``<out>.png``.
 
-The game is plugged in here (``--game``); comparison/ itself stays game-agnostic.
+The game comes from the registry (``--game``, :mod:`comparison.game`): its records, encodings and
+the options of its routers all go through the game protocol, so this command serves any game.
 """
 from __future__ import annotations
 
 import json
 import sys
 
-GAMES = {"backgammon": "games.backgammon.learn.dataset"}
+from comparison.game import DEFAULT_GAME, GameError, available_games, get_game
 
 
 def _hidden(text: str):
@@ -26,14 +27,26 @@ def _hidden(text: str):
     return widths
 
 
+def _encodings_help() -> str:
+    """"backgammon: tesauro198, ... (default extended)" for every game that loads."""
+    parts = []
+    for name in available_games():
+        try:
+            game = get_game(name)
+        except GameError:  # reported where the game is used; the help still works
+            continue
+        parts.append(f"{name}: {', '.join(game.encodings)} (default {game.default_encoding})")
+    return "; ".join(parts).replace("%", "%%")
+
+
 def add_arguments(p) -> None:
     d = p.add_argument_group("data")
     d.add_argument("--records", nargs="+", metavar="PATH",
-                   help="record files or folders (.mat/.txt/.sgf); default: the corpus bundled with the package")
-    d.add_argument("--game", default="backgammon", choices=sorted(GAMES), help="the game (default backgammon)")
-    d.add_argument("--encoding", default="extended",
-                   help="candidate encoding: tesauro198, pubeval122, extended (tesauro198 + hand-made features), "
-                        "tokens (for --model moe); default extended")
+                   help="the game's record files, or folders of them; default: the records the game ships with")
+    d.add_argument("--game", default=DEFAULT_GAME, choices=available_games(),
+                   help=f"the game (default {DEFAULT_GAME})")
+    d.add_argument("--encoding",
+                   help="candidate encoding, one of the game's; default the game's own. " + _encodings_help())
     d.add_argument("--split", default="date", choices=("date", "random", "none"),
                    help="validation split: the latest matches by date (default), random matches, or none")
     d.add_argument("--valid-fraction", type=float, default=0.1, help="share of decisions held out (default 0.1)")
@@ -109,11 +122,9 @@ def build_model(args, game, feature_shape):
         raise ValueError(f"--moe-options: not JSON ({e}): {args.moe_options!r}") from None
     if not isinstance(options, dict):
         raise ValueError(f"--moe-options: expected a JSON object like '{{\"top_k\": 2}}', got {args.moe_options!r}")
-    if args.router == "phase" and "phase_token" not in options and args.game == "backgammon":
-        # the phase router reads the game's phase from the tokens; the game says where it sits
-        from games.backgammon.learn.tokens import PHASE_ROUTER
-
-        options = {**PHASE_ROUTER, **options}
+    # what a router needs from the game (the phase router: where the phase sits in the tokens);
+    # --moe-options override it
+    options = {**game.router_options(args.router), **options}
     if len(feature_shape) != 2:
         raise ValueError(f"--model moe needs a token encoding (--encoding tokens); {args.encoding} gives {feature_shape}")
     n_tokens, d_token = feature_shape
@@ -125,18 +136,18 @@ def build_model(args, game, feature_shape):
 
 
 def run_command(args) -> int:
-    import importlib
-
     from comparison import models
     from comparison.checkpoint import CheckpointError
-    from comparison.train import TrainConfig, Trainer, finish_distributed, plot_history
+    from comparison.plots import plot_history
+    from comparison.train import TrainConfig, Trainer, finish_distributed
 
-    game = importlib.import_module(GAMES[args.game])
     try:
-        featurize = game.get_encoding(args.encoding)
+        game = get_game(args.game)
+        args.encoding = args.encoding or game.default_encoding  # stored in the model file's meta
+        featurize = game.featurize(args.encoding)
         train, valid = load_data(args, game)
         model = build_model(args, game, game.feature_shape(args.encoding))
-    except (ValueError, FileNotFoundError, CheckpointError) as e:
+    except (ValueError, FileNotFoundError, CheckpointError) as e:  # GameError is a ValueError
         print(f"train: {e}", file=sys.stderr)
         return 2
     cfg = TrainConfig(loss=args.loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,

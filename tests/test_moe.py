@@ -10,7 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from comparison import moe
+from comparison import losses, models, moe
+from comparison.data import Batch
 from comparison.moe.routers import capacity_mask
 
 T, D, E, H = 7, 5, 4, 6  # tokens, token features, experts, hidden
@@ -395,7 +396,6 @@ def test_upcycle_reads_the_lead_shapes():
 
 
 def test_upcycle_the_project_dense_scorer():
-    models = pytest.importorskip("comparison.models")
     dense = models.build_scorer("mlp", d_in=T * D, hidden=(H,)).eval()
     x = tokens(8, 17)
     for name in ALL:
@@ -427,11 +427,9 @@ def test_expert_pair_losses_match_reference():
         others = [m for m in range(int(offsets[g]), int(offsets[g + 1])) if m != c]
         want = np.mean([math.log1p(math.exp(float(scores[m, e] - scores[c, e]))) for m in others]) if others else 0.0
         assert math.isclose(float(got[g, e]), want, rel_tol=1e-5, abs_tol=1e-7)
-    losses = pytest.importorskip("comparison.losses")
-    if hasattr(losses, "pairwise"):  # the trainer's loss, expert by expert (it averages over all decisions)
-        for e in range(3):
-            assert math.isclose(float(losses.pairwise(scores[:, e], group, chosen)), float(got[:, e].mean()),
-                                rel_tol=1e-5)
+    for e in range(3):  # the trainer's loss, expert by expert (it averages over all decisions)
+        assert math.isclose(float(losses.pairwise(scores[:, e], group, chosen)), float(got[:, e].mean()),
+                            rel_tol=1e-5)
 
 
 def test_preference_pairs_and_loss():
@@ -503,3 +501,49 @@ def test_preference_loss_trains_the_router_only():
     assert net.router.score.weight.grad is None and net.expert_weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="per position"):
         moe.preference_loss(make("soft"), x, group, offsets, chosen)
+
+
+# ------------------------------------------------------------------ what the trainer asks of a scorer
+
+
+def batch_of(sizes, seed):
+    group, offsets, chosen = decisions(sizes, seed)
+    return Batch(tokens(sum(sizes), seed), group, offsets, chosen)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_extra_loss_is_the_routers_losses(name):
+    """A mixture's extra loss: its router's auxiliary losses of the last forward, plus, for a
+    preference router, the router-preference loss of the batch's decisions."""
+    net = make(name).train()
+    batch = batch_of([4, 3, 5, 2], 19)
+    net(batch.x)
+    extra, logs = net.extra_loss(batch)
+    want = net.aux_loss
+    if name == "preference":
+        want = want + moe.preference_loss(net, batch.x, batch.group, batch.offsets, batch.chosen)
+        assert logs["router_preference"] > 0
+    torch.testing.assert_close(extra, want)
+    assert logs["router_aux"] == float(net.aux_loss.detach())
+    if name in ("token_choice", "expert_choice", "usmoe", "gate"):  # the routers with load-balance or z losses
+        assert float(extra.detach()) > 0 and extra.requires_grad
+    stats = net.epoch_stats()
+    assert stats["router"]["positions"] == len(batch.x) and net.epoch_stats()["router"]["positions"] == 0
+
+
+def test_dense_scorer_has_no_extra_loss():
+    dense = models.build_scorer("mlp", d_in=T * D, hidden=(H,))
+    extra, logs = dense.extra_loss(batch_of([3, 2], 20))
+    assert extra.shape == () and float(extra) == 0.0 and logs == {}
+    assert dense.epoch_stats() == {}
+
+
+def test_one_table_of_activations():
+    assert moe.ACTIVATIONS is models.ACTIVATIONS
+    for act in models.ACTIVATIONS:  # a dense scorer of any activation upcycles to the same scores
+        torch.manual_seed(2)
+        dense = models.build_scorer("mlp", d_in=T * D, hidden=(H,), activation=act).eval()
+        up = moe.upcycle(dense, router="token_choice", n_experts=E, n_tokens=T, d_token=D).eval()
+        assert up.activation == act
+        x = tokens(6, 21)
+        torch.testing.assert_close(up(x), dense(x), rtol=1e-5, atol=1e-6)

@@ -113,12 +113,16 @@ def test_start_shows_board_dice_and_prompt():
 
 def test_garbage_and_illegal_plays_are_refused_with_a_reason():
     s = new_session()
-    pos, dice = s.pos.copy(), s.dice
+    pos, dice, actions = s.pos.copy(), s.dice, list(s.actions)
+    assert all(a.player == 1 for a in actions)  # at most the bot's opening play so far
     for text, reason in [("hello", "cannot read 'hello'"), ("24/30", "outside 1..24"),
                          ("25/20", "bar"), ("0", "no play number 0"), ("99999", "numbered 1 to")]:
         out = s.handle(text)
         assert reason in out, out
-        assert np.array_equal(s.pos, pos) and s.dice == dice and not s.actions or s.actions[-1].player == 1
+        # a refused play changes nothing: same position, same dice, no action recorded
+        assert np.array_equal(s.pos, pos)
+        assert s.dice == dice
+        assert len(s.actions) == len(actions)
     assert "Type a play" in s.handle("   ")
 
 

@@ -1,6 +1,6 @@
 """Mixtures of expert scorers: routers, sparse upcycling, router preferences.
 
-A position is given as tokens (B, T, d) (for backgammon ``games.backgammon.learn.tokens``); experts
+A position is given as tokens (B, T, d) (a game's token encoding, e.g. backgammon's points); experts
 read the tokens a router gives them, inside one position, and a shared trunk turns what they
 read into a score (B,). See ``scorer`` for the architecture, ``routers`` for the routers,
 ``upcycle`` for starting from a trained dense scorer and ``preferences`` for training a router

@@ -18,14 +18,16 @@ Batch layout (as in ``comparison.data``): the candidates of G decisions flattene
 chose.
 
 Training with :class:`~comparison.moe.routers.PreferenceRouter` (``scorer.router.learns_from_preferences``):
-loss = main loss of the routed scores + ``preference_loss(scorer, x, group, offsets, chosen)``;
-the argmax routing passes no gradient to the router, and this loss none to the experts.
+loss = main loss of the routed scores + ``preference_loss(scorer, x, group, offsets, chosen)``, the
+second term added by the scorer's own ``MoEScorer.extra_loss``; the argmax routing passes no
+gradient to the router, and this loss none to the experts.
 """
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
+
+from ..losses import pair_logistic, pairwise_per_decision
 
 
 def _check_batch(n_rows: int, group: Tensor, offsets: Tensor, chosen: Tensor) -> None:
@@ -39,18 +41,10 @@ def expert_pair_losses(expert_scores: Tensor, group: Tensor, offsets: Tensor, ch
     """Each expert's pairwise loss on each decision: scores (M, E) -> (G, E).
 
     loss[g, e] = mean over the decision's other candidates b of softplus(-(V_e(chosen) - V_e(b)));
-    0 for a decision with a single candidate (no pair).
+    0 for a decision with a single candidate (no pair). The trainer's pairwise loss, expert by expert.
     """
-    M, E = expert_scores.shape
-    _check_batch(M, group, offsets, chosen)
-    G = len(chosen)
-    diff = expert_scores[chosen][group] - expert_scores  # (M, E) V(chosen) - V(row)
-    other = torch.ones(M, dtype=expert_scores.dtype, device=expert_scores.device)
-    other[chosen] = 0.0
-    terms = F.softplus(-diff) * other.unsqueeze(1)
-    total = expert_scores.new_zeros(G, E).index_add_(0, group, terms)
-    count = expert_scores.new_zeros(G).index_add_(0, group, other)
-    return total / count.clamp_min(1.0).unsqueeze(1)
+    _check_batch(expert_scores.shape[0], group, offsets, chosen)
+    return pairwise_per_decision(expert_scores, group, chosen)
 
 
 def preference_targets(expert_losses: Tensor, margin: float = 0.0) -> Tensor:
@@ -83,7 +77,7 @@ def router_preference_loss(router_scores: Tensor, expert_losses: Tensor, group: 
     diff = router_scores.unsqueeze(2) - router_scores.unsqueeze(1)  # (M, E, E) r_i - r_j
     t = targets[group]  # (M, E, E)
     n_pairs = t.sum((1, 2))  # (M,)
-    per_row = (F.softplus(-diff) * t).sum((1, 2)) / n_pairs.clamp_min(1.0)
+    per_row = (pair_logistic(diff) * t).sum((1, 2)) / n_pairs.clamp_min(1.0)
     rows = router_scores.new_zeros(G).index_add_(0, group, torch.ones_like(per_row))
     per_decision = router_scores.new_zeros(G).index_add_(0, group, per_row) / rows.clamp_min(1.0)
     has_pairs = targets.sum((1, 2)) > 0  # (G,)

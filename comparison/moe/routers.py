@@ -380,7 +380,7 @@ class PhaseRouter(Router):
         super().__init__(n_tokens, d_token, n_experts)
         if phase_token is None or phase_features is None:
             raise ValueError("phase router: give phase_token and phase_features (where the game's phase "
-                             "one-hot sits in the tokens; for backgammon games.backgammon.learn.tokens.PHASE_ROUTER)")
+                             "one-hot sits in the tokens; a game gives them as its router_options('phase'))")
         features = [int(f) for f in phase_features]
         if not 0 <= int(phase_token) < n_tokens:
             raise ValueError(f"phase router: phase_token {phase_token} is not a token index (0..{n_tokens - 1})")

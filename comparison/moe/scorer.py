@@ -31,16 +31,9 @@ import math
 import torch
 from torch import Tensor, nn
 
+from ..models import ACTIVATIONS, BaseScorer
+from .preferences import preference_loss
 from .routers import ROUTERS, Router
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "gelu": nn.GELU,
-    "silu": nn.SiLU,
-    "elu": nn.ELU,
-}
 
 
 def activation_name(module: nn.Module) -> str | None:
@@ -61,7 +54,7 @@ def make_trunk(hidden: list[int], activation: str) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class MoEScorer(nn.Module):
+class MoEScorer(BaseScorer):
     """(B, T, d) tokens -> (B,) scores; see the module doc. Build with :func:`build_scorer`."""
 
     def __init__(self, router: Router, hidden: list[int], activation: str):
@@ -130,6 +123,27 @@ class MoEScorer(nn.Module):
         self._check(x)
         h = torch.einsum("bk,ekh->beh", x.reshape(x.shape[0], -1), self.expert_weight) + self.bias  # (B, E, H)
         return self.trunk(h).squeeze(-1)
+
+    # ------------------------------------------------------------------ what the trainer asks
+
+    def extra_loss(self, batch) -> tuple[Tensor, dict[str, float]]:
+        """The router's losses on ``batch``, right after ``self(batch.x)`` in training.
+
+        The auxiliary losses of that forward (load balance, z; times the router's coefficients;
+        0 for routers without) and, for a router trained by preferences, the router-preference
+        loss of the batch's decisions (which trains the router only; see moe.preferences).
+        """
+        loss = self.aux_loss
+        logs = {"router_aux": float(loss.detach())}
+        if self.router.learns_from_preferences:
+            preference = preference_loss(self, batch.x, batch.group, batch.offsets, batch.chosen)
+            loss = loss + preference
+            logs["router_preference"] = float(preference.detach())
+        return loss, logs
+
+    def epoch_stats(self) -> dict:
+        """{"router": :meth:`router_stats`}: the routing since the last call."""
+        return {"router": self.router_stats()}
 
     # ------------------------------------------------------------------ router statistics
 

@@ -8,7 +8,7 @@ the latest 10% of the matches by date), every player ranks every candidate; repo
 top-1 agreement with the recorded play, top-3, mean reciprocal rank; mean equity loss of its
 choice judged by gnubg 0-ply (cubeless money equity; needs the gnubg-nn extra) and by GNU
 Backgammon's 4-ply analyses of the same decisions where they exist (match-aware; the people's
-own loss is shown beside); and top-1 by game phase (contact, race, bear-off).
+own loss is shown beside); and top-1 by kind of decision (contact, race, bearing off: a race with all the mover's checkers home).
 
 Players: model files, ``default`` (the packaged model), ``pubeval``, ``gnubg`` (0-ply), ``random``.
 """
@@ -20,7 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-PHASES = ("contact", "race", "bearoff")
+# decisions by kind: contact, race, and races where the mover bears off (rules.phases.mover_bearing_off);
+# not the game phase the phase router reads, whose "bear-off" needs both sides home
+PHASES = ("contact", "race", "bearing off")
 DEFAULT_ANALYSIS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "human-analysis" / "lasse-4ply.jsonl.gz"
 
 
@@ -47,33 +49,34 @@ def add_arguments(p) -> None:
 
 def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
     """Every candidate's score by player ``name`` (higher = preferred), (M,)."""
-    if name == "pubeval":
-        from ..players.bots import pubeval_scores, race_flags
+    from ..players import parse_spec
+
+    spec = parse_spec(name)
+    if spec.kind == "pubeval":
+        from ..players.bots import pubeval_scores
+        from ..rules.phases import race_flags
 
         race = np.repeat(race_flags(data.meta["board"]), data.sizes)
         return pubeval_scores(data.items, race).astype(np.float64)
-    if name == "random":
+    if spec.kind == "random":
         return np.random.default_rng(seed).random(data.n_items)
-    if name.startswith("gnubg"):
+    if spec.kind == "gnubg":
         from ..players.gnubg import GnubgBot
 
-        plies = int(name.partition(":")[2] or 0)
-        return GnubgBot(plies).result_equities(data.items)
+        return GnubgBot(spec.plies).result_equities(data.items)
     from comparison.evaluate import score_set
 
     from ..players.agent import load_agent
 
-    agent = load_agent(None if name == "default" else name)
+    agent = load_agent(None if spec.kind == "default" else spec.path)
     return score_set(agent.model, data, agent.featurize).astype(np.float64)
 
 
 def phases(boards: np.ndarray) -> np.ndarray:
-    """0 contact, 1 race, 2 bear-off (race with every mover checker home) of positions (G, 2, 25)."""
-    from ..players.bots import race_flags
+    """0 contact, 1 race, 2 bearing off (a race with every mover checker home) of positions (G, 2, 25)."""
+    from ..rules.phases import mover_bearing_off, race_flags
 
-    race = race_flags(boards)
-    home = boards[:, 1, 6:].sum(axis=1) == 0
-    return np.where(race & home, 2, np.where(race, 1, 0))
+    return np.where(mover_bearing_off(boards), 2, np.where(race_flags(boards), 1, 0))
 
 
 # ------------------------------------------------------------------------------ the benchmark
@@ -117,7 +120,7 @@ def format_table(res: dict) -> str:
     lines = [f"{res['decisions']:,} non-forced decisions"
              + (f", {res['analysed_decisions']:,} with gnubg 4-ply analyses (the people's own loss "
                 f"{res['human_loss_4ply_memg']:.1f} mEMG)" if "analysed_decisions" in res else "")]
-    head = f"{'player':<22} {'top-1':>7} {'top-3':>7} {'MRR':>6} {'loss 0-ply':>10} {'loss 4-ply':>10}  top-1 contact/race/bear-off"
+    head = f"{'player':<22} {'top-1':>7} {'top-3':>7} {'MRR':>6} {'loss 0-ply':>10} {'loss 4-ply':>10}  top-1 contact/race/bearing off"
     lines += [head, "-" * len(head)]
     for name, r in res["players"].items():
         ph = "/".join(f"{100 * r['top1_by_phase'][p]:.1f}" for p in PHASES)
@@ -131,13 +134,55 @@ def format_table(res: dict) -> str:
     return "\n".join(lines)
 
 
+def check_arguments(args) -> str | None:
+    """Why the arguments cannot work, or None; cheap, so it runs before any record is read or scored.
+
+    Every player is built once here (a model file is read, without running code from it), so a
+    missing or foreign model file is reported at once rather than after minutes of gnubg
+    equities. Built-in names are normalised in ``args.model`` to the spelling ``player_scores`` knows.
+    """
+    import importlib.util
+
+    from ..players import PlayerError, make_player, parse_spec
+
+    for name, value, ok, want in (("--limit", args.limit, lambda v: v >= 1, "at least 1"),
+                                  ("--workers", args.workers, lambda v: v >= 1, "at least 1"),
+                                  ("--valid-fraction", args.valid_fraction, lambda v: 0 < v < 1,
+                                   "between 0 and 1 (exclusive)")):
+        if value is not None and not ok(value):
+            return f"{name} must be {want}, got {value}"
+    for path in args.records or []:
+        if not Path(path).exists():
+            return f"{path}: no such file or folder"
+    if args.analysis and args.analysis != "none" and not Path(args.analysis).is_file():
+        return f"--analysis {args.analysis}: no such file"
+    have_gnubg = importlib.util.find_spec("gnubg_nn") is not None
+    names = []
+    for spec in args.model:
+        try:
+            kind = parse_spec(spec).kind
+            # without gnubg-nn the run leaves gnubg players out and says so, as it always did
+            if kind != "gnubg" or have_gnubg:
+                make_player(spec, 0)
+        except PlayerError as e:
+            return str(e)
+        names.append(spec.strip().lower() if kind != "file" else spec)
+    args.model = names
+    return None
+
+
 def run_command(args) -> int:
     from comparison.checkpoint import CheckpointError
     from comparison.data import split_latest
 
     from ..learn.dataset import build_dataset, chronological_order, default_records
+    from ..players import parse_spec
 
     log = (lambda s: None) if args.no_progress else (lambda s: print(s, file=sys.stderr))
+    problem = check_arguments(args)
+    if problem:
+        print(f"bench accuracy: {problem}", file=sys.stderr)
+        return 2
     try:
         data = build_dataset(args.records or [default_records()], cache_dir=args.cache, workers=args.workers,
                              progress=not args.no_progress)
@@ -155,8 +200,9 @@ def run_command(args) -> int:
 
         log(f"matching decisions to {analysis_path} ...")
         files = data.tables["files"][data.meta["file"]]
+        candidates = [data.items[a:b] for a, b in zip(data.offsets[:-1], data.offsets[1:])]  # read, not regenerated
         analyses = match_decisions(read_analysis_index(analysis_path), files, data.meta["game"], data.meta["board"],
-                                   data.meta["dice"])
+                                   data.meta["dice"], candidates)
         if not any(a is not None for a in analyses):
             analyses = None
     gnubg_equities = None
@@ -167,7 +213,7 @@ def run_command(args) -> int:
         gnubg_equities = GnubgBot(0).result_equities(data.items)
     except ImportError:
         log("gnubg-nn is not installed: no 0-ply equity loss, no gnubg player")
-        args.model = [m for m in args.model if not m.startswith("gnubg")]
+        args.model = [m for m in args.model if parse_spec(m).kind != "gnubg"]
     try:
         res = run(args.model, data, analyses, gnubg_equities, args.seed, log)
     except CheckpointError as e:
@@ -180,4 +226,4 @@ def run_command(args) -> int:
     return 0
 
 
-__all__ = ["PHASES", "format_table", "phases", "player_scores", "run"]
+__all__ = ["PHASES", "check_arguments", "format_table", "phases", "player_scores", "run"]

@@ -62,6 +62,7 @@ import numpy as np
 from numba import njit
 
 from ..rules import movegen
+from ..rules.phases import CONTACT, phase_of
 from .encode import _as_boards
 
 SIDE_FEATURES = (
@@ -171,22 +172,6 @@ def _escape_rolls(boards, k, side):
             if ok:
                 count += 1 if d1 == d2 else 2
     return count
-
-
-@njit(cache=True)
-def _contact(boards, k):
-    """1 while some checker of one side stands behind a checker of the other (``not is_race``)."""
-    me = -1
-    opp = -1
-    for i in range(25):
-        if boards[k, 1, i] > 0:
-            me = i
-        if boards[k, 0, i] > 0:
-            opp = i
-    if me < 0 or opp < 0:
-        return 0
-    # the opponent's index j is the mover's 23 - j
-    return 0 if me < 23 - opp else 1
 
 
 # ---------------------------------------------------------------- shots: masks
@@ -449,7 +434,7 @@ def _handmade(boards):
         out[k, race] = (opp_pips - mover_pips) / 100.0
         total = opp_pips + mover_pips
         out[k, race + 1] = (opp_pips - mover_pips) / total if total > 0 else 0.0
-        out[k, race + 2] = _contact(boards, k)
+        out[k, race + 2] = 1 if phase_of(boards[k, 1], boards[k, 0]) == CONTACT else 0
     return out
 
 

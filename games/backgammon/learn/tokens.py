@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..rules.phases import BEAROFF, CONTACT, GAME_PHASES, RACE, game_phases, phase_of
 from .encode import _as_boards
 
 N_TOKENS = 26  # 24 points, bar, borne off
@@ -49,29 +50,12 @@ OFF_TOKEN = 25
 MOVER_UNITS = slice(0, 4)
 OPPONENT_UNITS = slice(4, 8)
 PLACE_FEATURE = 8
-PHASE_CONTACT, PHASE_RACE, PHASE_BEAROFF = 0, 1, 2
-PHASE_NAMES = ("contact", "race", "bear-off")
+# the game phase (rules.phases: contact / race / bear-off, both sides home) as the phase router reads it
+PHASE_CONTACT, PHASE_RACE, PHASE_BEAROFF = CONTACT, RACE, BEAROFF
+PHASE_NAMES = GAME_PHASES
 PHASE_TOKEN = 0
 PHASE_FEATURES = (9, 10, 11)  # one-hot over PHASE_NAMES
 PHASE_ROUTER = {"phase_token": PHASE_TOKEN, "phase_features": list(PHASE_FEATURES)}
-
-
-@njit(cache=True)
-def _phase(me, opp):
-    """Phase of one board (rows as in the module doc): PHASE_CONTACT, PHASE_RACE or PHASE_BEAROFF."""
-    my_back = -1  # rearmost checker of each side, bar = 24; -1 when none is left
-    opp_back = -1
-    for i in range(25):
-        if me[i] > 0:
-            my_back = i
-        if opp[i] > 0:
-            opp_back = i
-    if my_back >= 0 and opp_back >= 0 and my_back + opp_back > 22:
-        return PHASE_CONTACT
-    # no contact: bear-off when every checker left is on points 1..6 (indices 0..5)
-    if my_back <= 5 and opp_back <= 5:
-        return PHASE_BEAROFF
-    return PHASE_RACE
 
 
 @njit(cache=True)
@@ -111,18 +95,9 @@ def _point_tokens(boards):
         tok[OFF_TOKEN, 0] = (15 - my_left) / 15.0
         tok[OFF_TOKEN, 4] = (15 - opp_left) / 15.0
         tok[OFF_TOKEN, PLACE_FEATURE] = 0.0
-        f = 9 + _phase(me, opp)
+        f = 9 + phase_of(me, opp)
         for t in range(N_TOKENS):
             tok[t, f] = 1.0
-    return out
-
-
-@njit(cache=True)
-def _phases(boards):
-    n = boards.shape[0]
-    out = np.empty(n, np.int8)
-    for k in range(n):
-        out[k] = _phase(boards[k, 1], boards[k, 0])
     return out
 
 
@@ -137,8 +112,8 @@ def point_tokens_one(board) -> np.ndarray:
 
 
 def phases(boards) -> np.ndarray:
-    """Phase of each board (PHASE_CONTACT, PHASE_RACE, PHASE_BEAROFF): (N, 2, 25) -> int8 (N,)."""
-    return _phases(_as_boards(boards))
+    """Game phase of each board (PHASE_CONTACT, PHASE_RACE, PHASE_BEAROFF): (N, 2, 25) -> int8 (N,)."""
+    return game_phases(_as_boards(boards))
 
 
 __all__ = [

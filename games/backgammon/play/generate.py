@@ -9,9 +9,10 @@ seed gives the same files whatever the number of workers. Files hold ``games_per
 each (a money session: the score line carries the points won so far in that file) and are
 named ``<engine>-s<seed>-<file number>.mat``.
 
-Engines: ``gnubg`` (GNU Backgammon's nets through the optional gnubg-nn module, at ``plies``;
-its own best-move search, see :meth:`GnubgBot.best_move`) and ``pubeval`` (Tesauro's linear
-baseline).
+Engines: any deterministic player of the one registry (:mod:`games.backgammon.players`):
+``gnubg`` (GNU Backgammon's nets through the optional gnubg-nn module, at ``plies``; its own
+best-move search, see :meth:`GnubgBot.best_move`), ``pubeval`` (Tesauro's linear baseline),
+``default`` or a model file.
 """
 from __future__ import annotations
 
@@ -21,76 +22,75 @@ from pathlib import Path
 
 import numpy as np
 
-from ..rules.board import game_result, start_board, swap_sides
 from ..rules.legal import legal_plays
 from ..records import CheckerPlay, Game, format_mat
+from .game import Dice, new_game, play_turn
 
-ENGINES = ("gnubg", "pubeval")
 MAX_PLIES = 10_000       # a guard: self-play games of these engines end in about 60 plies
 
 
+def engine_spec(engine: str, plies: int = 0) -> str:
+    """The player name (:func:`..players.make_player`) of ``engine`` at ``plies`` (gnubg's depth)."""
+    return f"gnubg:{plies}" if engine.strip().lower() == "gnubg" else engine
+
+
 def engine_name(engine: str, plies: int = 0) -> str:
-    return f"gnubg-{plies}ply" if engine == "gnubg" else engine
+    """The engine's name in headers and file names: gnubg-0ply, pubeval, default, a model file's stem."""
+    from ..players import parse_spec
+
+    spec = parse_spec(engine_spec(engine, plies))
+    if spec.kind == "gnubg":
+        return f"gnubg-{spec.plies}ply"
+    return spec.path.stem if spec.kind == "file" else spec.kind
 
 
 class Chooser:
-    """An engine as a function (board, dice, legal plays) -> the chosen Play."""
+    """A player of the one registry (:func:`..players.make_player`) as a function
+    (board, dice, legal plays) -> the chosen Play, through the bot's :meth:`~..players.bots.Bot.pick`."""
 
     def __init__(self, engine: str, plies: int = 0):
-        if engine == "gnubg":
-            from ..players.gnubg import GnubgBot
+        from ..players import PlayerError, make_player, parse_spec
 
-            bot = GnubgBot(plies)
-            self.choose = lambda board, d1, d2, plays: bot.best_move(board, d1, d2, plays)
-        elif engine == "pubeval":
-            from ..players.bots import PubevalBot
-
-            bot = PubevalBot()
-
-            def choose(board, d1, d2, plays):  # the first best score, as PubevalBot.choose
-                return plays[int(np.argmax(bot.score_plays(board, plays)))]
-
-            self.choose = choose
-        else:
-            raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+        try:
+            if parse_spec(engine_spec(engine, plies)).kind == "random":
+                # a random player's choices would depend on how games are spread over workers
+                raise PlayerError("records generate needs a deterministic player; random is not one")
+            self.bot = make_player(engine_spec(engine, plies))
+        except PlayerError as e:
+            raise ValueError(str(e)) from None
         self.name = engine_name(engine, plies)
 
     def __call__(self, board, d1, d2, plays):
         if not plays:
             return None
-        return plays[0] if len(plays) == 1 else self.choose(board, d1, d2, plays)
+        return plays[0] if len(plays) == 1 else self.bot.pick(board, d1, d2, plays)
 
 
-def self_play_game(chooser: Chooser, seed: int, index: int, number: int = 1,
+def self_play_game(chooser, seed: int, index: int, number: int = 1,
                    score: tuple[int, int] = (0, 0)) -> Game:
-    """Game ``index`` of the run seeded ``seed``: the same engine on both sides, played out.
+    """Game ``index`` of the run seeded ``seed``: the same engine on both sides, played out in the
+    one game loop (:mod:`.game`). ``chooser(board, d1, d2, plays)`` returns the play (None when
+    ``plays`` is empty) and has a ``name``.
 
-    The opening roll is one die each (ties thrown again); player 0, the left-hand column,
-    throws the first die, and the higher die moves first with both dice. Dice are written
-    high die first, as gnubg does.
+    Player 0, the left-hand column, throws the first die of the opening roll. Dice are written and
+    played high die first, as gnubg writes them.
     """
-    rng = np.random.default_rng([seed, index])
-    d0 = d1 = 0
-    while d0 == d1:
-        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
-    mover = 0 if d0 > d1 else 1
-    board = start_board()                      # the mover's view: the mover in row 1
+    dice = Dice(np.random.default_rng([seed, index]))
+    state = new_game(dice, score)
     actions = []
-    for _ in range(MAX_PLIES):
-        hi, lo = max(d0, d1), min(d0, d1)
+    while not state.over:
+        if state.plies >= MAX_PLIES:
+            raise RuntimeError(f"game {index} (seed {seed}) did not end in {MAX_PLIES} plies")
+        hi, lo = max(state.dice), min(state.dice)
+        board = state.board
         plays = legal_plays(board, hi, lo)
         play = chooser(board, hi, lo, plays)
         result = play.board if play is not None else board.copy()
         # no text "as written": these plays were never written (the .mat writer spells them)
-        actions.append(CheckerPlay(mover, (hi, lo), "", 0, board, result, play, len(plays)))
-        points = game_result(result)
-        if points:                             # the mover has borne off all 15
-            return Game(number, tuple(score), tuple(actions), (chooser.name, chooser.name), 0,
-                        winner=mover, points=int(points))
-        board = swap_sides(result)
-        mover = 1 - mover
-        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
-    raise RuntimeError(f"game {index} (seed {seed}) did not end in {MAX_PLIES} plies")
+        actions.append(CheckerPlay(state.turn, (hi, lo), "", 0, board, result, play, len(plays)))
+        play_turn(state, None if play is None else play.board, dice)
+    return Game(number, tuple(score), tuple(actions), (chooser.name, chooser.name), 0,
+                winner=state.winner, points=state.points)
 
 
 def session(chooser: Chooser, seed: int, first: int, n_games: int) -> list[Game]:
@@ -184,8 +184,10 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
 # --- the command ------------------------------------------------------------------------------
 
 def add_arguments(p) -> None:
-    p.add_argument("--engine", choices=ENGINES, default="gnubg",
-                   help="who plays both sides: gnubg (needs the optional gnubg-nn module) or pubeval")
+    from ..players import PLAYER_HELP
+
+    p.add_argument("--engine", default="gnubg", metavar="PLAYER",
+                   help=f"who plays both sides, any deterministic player: {PLAYER_HELP} (default gnubg)")
     p.add_argument("--plies", type=int, default=0, help="gnubg's search depth (0: its nets alone; default 0)")
     p.add_argument("--games", type=int, required=True, help="number of games")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the .mat files into")
@@ -203,17 +205,14 @@ def run_command(args) -> int:
     if args.seed < 0 or args.plies < 0:
         print("--seed and --plies must be >= 0", file=sys.stderr)
         return 2
-    if args.engine == "pubeval" and args.plies:
-        print("pubeval has no search: --plies applies to gnubg only", file=sys.stderr)
+    if args.engine.strip().lower() != "gnubg" and args.plies:
+        print(f"--plies applies to gnubg only (or name the depth: gnubg:N), not to {args.engine}", file=sys.stderr)
         return 2
-    if args.engine == "gnubg":
-        from ..players.gnubg import import_gnubg
-
-        try:
-            import_gnubg()
-        except ImportError as exc:
-            print(exc, file=sys.stderr)
-            return 2
+    try:  # the player first: a missing gnubg-nn is said before any file is written
+        Chooser(args.engine, args.plies)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     s = generate(args.out, args.engine, args.plies, args.games, args.seed, args.workers,
                  args.games_per_file, progress=not args.no_progress)
     print(f"wrote {s['games']:,} games ({s['decisions']:,} decisions, {s['non_forced']:,} non-forced) "

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..rules.board import N_CHECKERS, game_result, start_board, swap_sides
+from .game import Dice, Games, new_game, play_turn
 
 MAX_PLIES = 10_000
 
@@ -127,40 +127,26 @@ def player_rng(seed: int, game: int, side: int) -> np.random.Generator:
     return np.random.default_rng((seed, game, 1 + side))
 
 
-def _opening_roll(rng: np.random.Generator) -> tuple[int, int]:
-    """One die each, ties re-thrown; seat 0 throws the first. Seat 0 moves first when d0 > d1."""
-    d0, d1 = 0, 0
-    while d0 == d1:
-        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
-    return d0, d1
-
-
 def play_game(bot_a, bot_b, a_seat: int, dice_seed, max_plies: int = MAX_PLIES, rngs=None) -> int:
     """One game; points from A's view. ``dice_seed`` fixes the whole dice sequence.
 
     ``rngs`` (optional): the random streams (A's, B's) handed to the bots' ``choose``.
     """
-    rng = np.random.default_rng(dice_seed)
-    d0, d1 = _opening_roll(rng)
-    mover = 0 if d0 > d1 else 1
+    dice = Dice(np.random.default_rng(dice_seed))
+    state = new_game(dice)
     bots = (bot_a, bot_b) if a_seat == 0 else (bot_b, bot_a)
     seat_rngs = (None, None) if rngs is None else (tuple(rngs) if a_seat == 0 else tuple(rngs)[::-1])
     takes_rng = [_accepts(b.choose, "rng") for b in bots]
-    board = start_board()  # the mover's view: the mover in board[1]
-    for _ in range(max_plies):
-        if takes_rng[mover] and seat_rngs[mover] is not None:
-            play = bots[mover].choose(board, d0, d1, rng=seat_rngs[mover])
+    while not state.over and state.plies < max_plies:
+        bot, rng = bots[state.turn], seat_rngs[state.turn]
+        if takes_rng[state.turn] and rng is not None:
+            play = bot.choose(state.board, *state.dice, rng=rng)
         else:
-            play = bots[mover].choose(board, d0, d1)
-        if play is not None:
-            board = play.board
-            pts = game_result(board)
-            if pts:  # pts > 0: the mover has borne off all
-                return pts if mover == a_seat else -pts
-        board = swap_sides(board)
-        mover = 1 - mover
-        d0, d1 = (int(x) for x in rng.integers(1, 7, size=2))
-    return 0
+            play = bot.choose(state.board, *state.dice)
+        play_turn(state, None if play is None else play.board, dice)
+    if not state.over:
+        return 0
+    return state.points if state.winner == a_seat else -state.points
 
 
 def _choose_batch(bot, boards, dice, rngs):
@@ -178,15 +164,6 @@ def _choose_batch(bot, boards, dice, rngs):
     return batch(boards, dice)[0]
 
 
-def _points_after_win(results: np.ndarray) -> np.ndarray:
-    """Points won by the mover of each result (M, 2, 25) where the mover has borne off all: 1, 2 or 3."""
-    loser = results[:, 0].astype(np.int64)
-    single = loser.sum(axis=1) < N_CHECKERS
-    # backgammon: a loser's checker on its bar or in the winner's home (its own points 19..24)
-    backgammon = loser[:, 18:25].sum(axis=1) > 0
-    return np.where(single, 1, np.where(backgammon, 3, 2)).astype(np.int8)
-
-
 def play_games(bot_a, bot_b, games, seed: int = 0, max_plies: int = MAX_PLIES, on_finished=None) -> np.ndarray:
     """Games ``games`` (indices into the match ``seed``) in lockstep; points from A's view.
 
@@ -201,40 +178,27 @@ def play_games(bot_a, bot_b, games, seed: int = 0, max_plies: int = MAX_PLIES, o
     if n == 0:
         return points
     a_seat = (games % 2).astype(np.int8)
-    dice_rngs = [np.random.default_rng((seed, int(g) // 2)) for g in games]
     bots = (bot_a, bot_b)
     # random streams only for bots that take them: (side, game) -> Generator
     wants = [_accepts(getattr(b, "choose_batch", None), "rngs") and _accepts(b.choose, "rng") for b in bots]
     streams = [[player_rng(seed, int(g), side) for g in games] if wants[side] else None for side in (0, 1)]
 
-    dice = np.empty((n, 2), np.int64)
-    mover = np.empty(n, np.int8)  # seat on roll
-    for i, r in enumerate(dice_rngs):
-        dice[i] = _opening_roll(r)
-        mover[i] = 0 if dice[i, 0] > dice[i, 1] else 1
-    boards = np.repeat(start_board()[None], n, axis=0)  # (n, 2, 25), each from its mover's view
-    active = np.arange(n)
+    lockstep = Games([np.random.default_rng((seed, int(g) // 2)) for g in games])
     for _ in range(max_plies):
-        if len(active) == 0:
+        if len(lockstep.active) == 0:
             break
-        a_on_roll = mover[active] == a_seat[active]
+        results = lockstep.boards[lockstep.active].copy()
+        a_on_roll = lockstep.turn[lockstep.active] == a_seat[lockstep.active]
         for side, sel in ((0, a_on_roll), (1, ~a_on_roll)):
-            idx = active[sel]
+            idx = lockstep.active[sel]
             if len(idx):
                 rngs = None if streams[side] is None else [streams[side][i] for i in idx]
-                boards[idx] = _choose_batch(bots[side], boards[idx], dice[idx], rngs)
-        won = boards[active, 1].sum(axis=1) == 0  # the mover has borne off all
-        if won.any():
-            done = active[won]
-            pts = _points_after_win(boards[done])
-            points[done] = np.where(mover[done] == a_seat[done], pts, -pts)
-            active = active[~won]
-            if on_finished is not None:
-                on_finished(len(done))
-        boards[active] = boards[active][:, ::-1]  # the other side is on roll
-        mover[active] ^= 1
-        for i in active:
-            dice[i] = dice_rngs[i].integers(1, 7, size=2)
+                results[sel] = _choose_batch(bots[side], lockstep.boards[idx], lockstep.dice[idx], rngs)
+        done = lockstep.play(results)
+        if len(done) and on_finished is not None:
+            on_finished(len(done))
+    # points from seat 0's view -> A's view; games cut at max_plies stay 0
+    points[:] = np.where(a_seat == 0, lockstep.points, -lockstep.points)
     return points
 
 

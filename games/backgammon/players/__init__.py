@@ -6,7 +6,9 @@ GPL extra) for gnubg.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 PLAYER_HELP = ("pubeval, random, gnubg or gnubg:N (gnubg at N plies, the optional gnubg-nn extra), "
                "default (the packaged model) or the path of a model file")
@@ -16,13 +18,37 @@ class PlayerError(ValueError):
     """A player spec that cannot be turned into a player; the message says why and what is accepted."""
 
 
-def _gnubg_plies(spec: str) -> int:
-    _, _, plies = spec.partition(":")
-    if plies == "":
-        return 0
-    if not plies.isdigit() or int(plies) > 4:
-        raise PlayerError(f"player {spec!r}: the plies after 'gnubg:' must be a whole number 0..4")
-    return int(plies)
+BUILTIN = ("pubeval", "random", "gnubg", "default")
+"""The players known by name; anything else names a model file."""
+
+
+@dataclass(frozen=True)
+class PlayerSpec:
+    """A player name, read: ``kind`` is one of BUILTIN or "file"; ``plies`` for gnubg, ``path`` for a file."""
+
+    kind: str
+    plies: int = 0
+    path: Optional[Path] = None
+
+
+def parse_spec(spec: str) -> PlayerSpec:
+    """Read a player name (the one place that knows the names). Raises :class:`PlayerError` for
+    a malformed gnubg depth or a file that does not exist."""
+    s = str(spec).strip()
+    low = s.lower()
+    if low in ("pubeval", "random", "default"):
+        return PlayerSpec(low)
+    if low == "gnubg" or low.startswith("gnubg:"):
+        _, _, plies = low.partition(":")
+        if plies and (not plies.isdigit() or int(plies) > 4):
+            raise PlayerError(f"player {spec!r}: the plies after 'gnubg:' must be a whole number 0..4")
+        return PlayerSpec("gnubg", int(plies or 0))
+    path = Path(s).expanduser()
+    if path.is_file():
+        return PlayerSpec("file", path=path)
+    if path.exists():
+        raise PlayerError(f"player {s!r} is not a file; expected {PLAYER_HELP}")
+    raise PlayerError(f"unknown player {s!r} (no such file); expected {PLAYER_HELP}")
 
 
 def _load_agent(path):
@@ -31,6 +57,8 @@ def _load_agent(path):
     try:
         return load_agent(path)
     except (OSError, ValueError) as e:
+        if path is not None and str(path) in str(e):  # the message names the file already
+            raise PlayerError(str(e)) from None
         where = "the default model" if path is None else f"model file {str(path)!r}"
         raise PlayerError(f"cannot load {where}: {e}") from None
 
@@ -41,32 +69,23 @@ def make_player(spec: str, seed=None):
     Raises :class:`PlayerError` with a readable reason for an unknown name, a missing file, gnubg
     without the gnubg-nn module, or a model that cannot be loaded.
     """
-    s = str(spec).strip()
-    low = s.lower()
-    if low == "pubeval":
+    p = parse_spec(spec)
+    if p.kind == "pubeval":
         from .bots import PubevalBot
 
         return PubevalBot()
-    if low == "random":
+    if p.kind == "random":
         from .bots import RandomBot
 
         return RandomBot(seed)
-    if low == "gnubg" or low.startswith("gnubg:"):
-        plies = _gnubg_plies(low)
+    if p.kind == "gnubg":
         from .gnubg import GnubgBot
 
         try:
-            return GnubgBot(plies)
+            return GnubgBot(p.plies)
         except ImportError as e:
             raise PlayerError(str(e)) from None
-    if low == "default":
-        return _load_agent(None)
-    path = Path(s).expanduser()
-    if path.is_file():
-        return _load_agent(path)
-    if path.exists():
-        raise PlayerError(f"player {s!r} is not a file; expected {PLAYER_HELP}")
-    raise PlayerError(f"unknown player {s!r} (no such file); expected {PLAYER_HELP}")
+    return _load_agent(None if p.kind == "default" else p.path)
 
 
 def player_name(bot, spec: str) -> str:
@@ -75,4 +94,4 @@ def player_name(bot, spec: str) -> str:
     return str(name) if name and name != "bot" else str(spec)
 
 
-__all__ = ["PLAYER_HELP", "PlayerError", "make_player", "player_name"]
+__all__ = ["BUILTIN", "PLAYER_HELP", "PlayerError", "PlayerSpec", "make_player", "parse_spec", "player_name"]

@@ -17,7 +17,9 @@ from importlib import resources
 import numpy as np
 from numba import njit
 
-from ..rules.board import as_board, is_race
+from ..rules.board import as_board
+from ..rules.phases import is_race
+from ..rules.phases import race_flags as phase_race_flags
 from ..learn.encode import pubeval122
 from ..rules.legal import Play, legal_plays, legal_results_batch
 
@@ -54,6 +56,12 @@ class Bot:
         """The play this bot makes, or None when no checker can move. ``rng`` is for random bots."""
         ranked = self.rank(board, d1, d2)
         return ranked[0][0] if ranked else None
+
+    def pick(self, board, d1: int, d2: int, plays: list[Play]) -> Play:
+        """The play this bot makes among ``plays``, the legal plays of ``board`` and the dice,
+        already generated (game loops that record every play have them); ``plays`` is not empty.
+        The first best score, as :meth:`choose` picks."""
+        return plays[int(np.argmax(self.score_plays(board, plays)))]
 
     def choose_batch(self, boards, dice, rngs=None) -> tuple[np.ndarray, np.ndarray]:
         """The plays on many positions at once, for game loops that advance many games together.
@@ -98,6 +106,9 @@ class RandomBot(Bot):
             return None
         r = self.rng if rng is None else rng
         return plays[int(r.integers(len(plays)))]
+
+    def pick(self, board, d1, d2, plays):
+        return plays[int(self.rng.integers(len(plays)))]
 
     def __repr__(self):
         return f"RandomBot(seed={self.seed!r})"
@@ -162,28 +173,12 @@ def _pubeval_scores(x, race, contact_w, race_w, contact_off, race_off, results):
     return out
 
 
-@njit(cache=True)
-def _race_flags(boards):
-    n = boards.shape[0]
-    out = np.zeros(n, np.bool_)
-    for k in range(n):
-        me = -1  # the mover's rearmost checker (index, bar = 24)
-        opp = -1
-        for i in range(25):
-            if boards[k, 1, i] > 0:
-                me = i
-            if boards[k, 0, i] > 0:
-                opp = i
-        out[k] = me < 0 or opp < 0 or me < 23 - opp
-    return out
-
-
 def race_flags(boards) -> np.ndarray:
     """``is_race`` of each of (N, 2, 25) boards, compiled: True when contact is over."""
     b = np.ascontiguousarray(boards, dtype=np.int8)
     if b.ndim != 3 or b.shape[1:] != (2, 25):
         raise ValueError(f"boards: expected shape (N, 2, 25), got {b.shape}")
-    return _race_flags(b)
+    return phase_race_flags(b)
 
 
 def pubeval_scores(results, race) -> np.ndarray:

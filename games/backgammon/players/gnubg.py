@@ -90,6 +90,10 @@ class GnubgBot(Bot):
                 return p
         raise RuntimeError(f"gnubg's best move for {d1}{d2} is not among the engine's legal plays: {_moves}")
 
+    def pick(self, board, d1, d2, plays):
+        """gnubg's own choice among the legal ``plays`` (:meth:`best_move`)."""
+        return self.best_move(board, d1, d2, plays)
+
     def __repr__(self):
         return f"GnubgBot(plies={self.plies})"
 

@@ -1,4 +1,4 @@
-"""The board: gnubg's 2 x 25 layout, validation at the Python boundary, pips and scoring.
+"""The board: gnubg's 2 x 25 layout, validation at the Python boundary, pips.
 
 ``board[1]`` is the player on roll, ``board[0]`` the opponent; each row is indexed from its own
 side: index 0 is that player's 1-point, 23 its 24-point, 24 its bar. Checkers borne off are
@@ -7,6 +7,9 @@ side: index 0 is that player's 1-point, 23 its 24-point, 24 its bar. Checkers bo
 from __future__ import annotations
 
 import numpy as np
+
+from .phases import is_race  # noqa: F401  (re-exported: the board's public helpers)
+from .scoring import game_result  # noqa: F401
 
 N_POINTS = 24
 BAR = 24
@@ -72,8 +75,8 @@ def check_dice(d1, d2) -> tuple[int, int]:
 
 
 def swap_sides(board: np.ndarray) -> np.ndarray:
-    """The same position seen by the other player (who is then on roll)."""
-    return np.ascontiguousarray(board[::-1])
+    """The same position seen by the other player (who is then on roll); boards (..., 2, 25) too."""
+    return np.ascontiguousarray(np.flip(board, axis=-2))
 
 
 def pip_counts(board: np.ndarray) -> tuple[int, int]:
@@ -85,37 +88,3 @@ def pip_counts(board: np.ndarray) -> tuple[int, int]:
 def borne_off(board: np.ndarray) -> tuple[int, int]:
     """(checkers borne off by the player on roll, by the opponent)."""
     return N_CHECKERS - int(board[1].sum()), N_CHECKERS - int(board[0].sum())
-
-
-def _points_won(winner_row: np.ndarray, loser_row: np.ndarray) -> int:
-    if loser_row.sum() < N_CHECKERS:  # the loser has borne off a checker
-        return 1
-    # backgammon: a loser's checker on the bar or in the winner's home board, i.e. the
-    # loser's own points 19..24 (indices 18..23) or its bar (index 24)
-    if loser_row[18:25].sum() > 0:
-        return 3
-    return 2
-
-
-def game_result(board: np.ndarray) -> int:
-    """0 while the game goes on; else the points won, signed from board[1]'s side.
-
-    +1/+2/+3: the player in board[1] has borne off all checkers (single, gammon, backgammon);
-    -1/-2/-3: the player in board[0] has.
-    """
-    if board[1].sum() == 0:
-        return _points_won(board[1], board[0])
-    if board[0].sum() == 0:
-        return -_points_won(board[0], board[1])
-    return 0
-
-
-def is_race(board: np.ndarray) -> bool:
-    """True when contact is over: no checker of one side stands behind a checker of the other."""
-    me = np.nonzero(board[1])[0]
-    opp = np.nonzero(board[0])[0]
-    if len(me) == 0 or len(opp) == 0:
-        return True
-    # mover's rearmost checker (highest index, bar = 24) against the opponent's rearmost,
-    # converted into the mover's numbering (opponent index j faces mover index 23 - j)
-    return int(me.max()) < 23 - int(opp.max())

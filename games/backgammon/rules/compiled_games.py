@@ -1,10 +1,17 @@
-"""Compiled game loops: whole games of random legal plays, no Python in the loop."""
+"""Compiled game loops: whole games of random legal plays, no Python in the loop.
+
+The compiled twin of the one game loop (:mod:`games.backgammon.play.game`) for speed: the same
+opening roll, turns and scoring (``rules.scoring.points_won``), tested equal to it game by game
+(tests/test_game_loop.py).
+"""
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
 from . import movegen
+from .board import start_board
+from .scoring import points_won
 
 
 @njit(cache=True, inline="always")
@@ -12,28 +19,13 @@ def _roll():
     return np.random.randint(1, 7), np.random.randint(1, 7)
 
 
+_START = start_board()  # a global array: Numba compiles it in as a constant
+
+
 @njit(cache=True)
 def _set_start(board):
-    """Overwrite ``board`` with the opening position (both rows alike)."""
-    board[:, :] = 0
-    for s in range(2):
-        board[s, 5] = 5
-        board[s, 7] = 3
-        board[s, 12] = 5
-        board[s, 23] = 2
-
-
-@njit(cache=True)
-def _points_won(winner, loser):
-    left = 0
-    for i in range(25):
-        left += loser[i]
-    if left < 15:
-        return 1
-    for i in range(18, 25):
-        if loser[i] > 0:
-            return 3
-    return 2
+    """Overwrite ``board`` with the opening position."""
+    board[:, :] = _START
 
 
 @njit(cache=True)
@@ -63,7 +55,7 @@ def _random_games(n, seed, max_plies):
                     board[1, i] = out_b[pick, 0, i]
                     board[0, i] = out_b[pick, 1, i]
                 if left == 0:  # the mover (now row 0) has borne off all
-                    pts = _points_won(board[0], board[1])
+                    pts = points_won(board[1])
                     outcomes[g] = pts if mover == 0 else -pts
                     break
             else:

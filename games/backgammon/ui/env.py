@@ -1,4 +1,9 @@
-"""A Gymnasium environment: one game of backgammon against a fixed opponent bot.
+"""Gymnasium environments: one game of backgammon against a fixed opponent bot.
+
+``Backgammon-v0`` observes Tesauro's 198 inputs; ``Backgammon-v1`` adds the raw board and the
+dice to the observation (a Dict space), so an agent needs nothing from ``info`` to know its roll.
+Both are driven by the one game loop (:mod:`games.backgammon.play.game`). Cubeless: the doubling
+cube is not part of these environments.
 
 Why this shape: a backgammon decision is a choice among the distinct legal results of a roll, and
 their number changes every turn (1 to several hundred). The action is therefore an index into the
@@ -23,13 +28,17 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ..rules.board import game_result, pip_counts, start_board, swap_sides
-from ..players.bots import Bot, PubevalBot
 from ..learn.encode import TESAURO198_SIZE, tesauro198_one
+from ..play.game import Dice, GameState, new_game, play_turn
+from ..players.bots import Bot, PubevalBot
+from ..rules.board import swap_sides
 from ..rules.ids import position_id
-from ..rules.legal import Play, legal_plays
+from ..rules.legal import Play
+from .drawing import board_text
 
 ENV_ID = "Backgammon-v0"
+ENV_V1_ID = "Backgammon-v1"
+AGENT, OPPONENT = 0, 1  # seats in the game loop: the agent throws the first die of the opening roll
 MAX_ACTIONS = 1024
 """Size of the action space; the busiest positions known have under 1,000 distinct plays."""
 
@@ -77,59 +86,65 @@ class BackgammonEnv(gym.Env):
         self.render_mode = render_mode
         self.observation_space = spaces.Box(0.0, 7.5, shape=(TESAURO198_SIZE,), dtype=np.float32)
         self.action_space = LegalPlaySpace(MAX_ACTIONS)
-        self._board = None
-        self._dice = None
+        self._game: GameState | None = None
+        self._dice_source: Dice | None = None
         self._plays: list[Play] = []
         self._turns: list = []
-        self._result = 0
 
     # -------------------------------------------------------------- game flow
 
-    def _roll(self) -> tuple[int, int]:
-        d = self.np_random.integers(1, 7, size=2)
-        return int(d[0]), int(d[1])
+    @property
+    def _board(self):
+        """The position from the agent's view (the agent in row 1)."""
+        g = self._game
+        return g.board if g.turn == AGENT else swap_sides(g.board)
 
-    def _opponent_turn(self, d1: int, d2: int) -> None:
-        """The opponent plays d1-d2 from its own view; the board stays in the agent's view."""
-        view = swap_sides(self._board)
-        play = self.opponent.choose(view, d1, d2, rng=self.np_random)
-        self._turns.append(("opponent", (d1, d2), play.notation if play is not None else ""))
-        if play is not None:
-            self._board = swap_sides(play.board)
-        self._result = game_result(self._board)
+    @property
+    def _result(self) -> int:
+        """0 while the game goes on; else the points, signed from the agent's side."""
+        g = self._game
+        if not g.over:
+            return 0
+        return g.points if g.winner == AGENT else -g.points
+
+    @property
+    def _dice(self):
+        return self._game.dice if self._plays else None
+
+    def _opponent_turn(self) -> None:
+        """The opponent plays its roll from its own view (it is on roll in the game state)."""
+        g = self._game
+        play = self.opponent.choose(g.board, *g.dice, rng=self.np_random)
+        self._turns.append(("opponent", g.dice, play.notation if play is not None else ""))
+        play_turn(g, None if play is None else play.board, self._dice_source)
 
     def _next_decision(self) -> None:
-        """Roll for the agent until it has a play to choose; opponent turns happen in between."""
-        while self._result == 0:
-            d1, d2 = self._roll()
-            plays = legal_plays(self._board, d1, d2)
+        """Play on until the agent has a play to choose or the game is over."""
+        g = self._game
+        self._plays = []
+        while not g.over:
+            if g.turn == OPPONENT:
+                self._opponent_turn()
+                continue
+            plays = g.legal_plays()
             if plays:
                 if len(plays) > MAX_ACTIONS:  # pragma: no cover - never seen in practice
                     raise RuntimeError(f"{len(plays)} legal plays exceed MAX_ACTIONS={MAX_ACTIONS}")
-                self._dice, self._plays = (d1, d2), plays
+                self._plays = plays
                 return
-            self._turns.append(("agent", (d1, d2), ""))
-            self._opponent_turn(*self._roll())
-        self._dice, self._plays = None, []
+            self._turns.append(("agent", g.dice, ""))
+            play_turn(g, None, self._dice_source)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        self._board = start_board()
         self._turns = []
-        self._result = 0
-        mine, theirs = self._roll()
-        while mine == theirs:
-            mine, theirs = self._roll()
-        if mine > theirs:
-            self._dice = (mine, theirs)
-            self._plays = legal_plays(self._board, mine, theirs)
-        else:
-            self._opponent_turn(theirs, mine)
-            self._next_decision()
+        self._dice_source = Dice(self.np_random)
+        self._game = new_game(self._dice_source)
+        self._next_decision()
         return self._observation(), self._info()
 
     def step(self, action):
-        if self._board is None:
+        if self._game is None:
             raise RuntimeError("call reset() before step()")
         if not self._plays:
             raise RuntimeError("the game is over; call reset() to start a new one")
@@ -140,24 +155,20 @@ class BackgammonEnv(gym.Env):
         except (TypeError, ValueError):
             ok = False
         if not ok:
+            d = self._game.dice
             raise ValueError(
-                f"illegal action {action!r}: this decision ({self._dice[0]}-{self._dice[1]}) has {n} legal "
+                f"illegal action {action!r}: this decision ({d[0]}-{d[1]}) has {n} legal "
                 f"plays, indices 0..{n - 1} of info['plays'] (see info['action_mask'])"
             )
         self._turns = []
-        self._board = self._plays[a].board.copy()
-        self._result = game_result(self._board)
-        if self._result == 0:
-            self._opponent_turn(*self._roll())
-            self._next_decision()
-        if self._result != 0:
-            self._dice, self._plays = None, []
+        play_turn(self._game, self._plays[a].board, self._dice_source)
+        self._next_decision()
         reward = float(self._result)
-        return self._observation(), reward, self._result != 0, False, self._info()
+        return self._observation(), reward, self._game.over, False, self._info()
 
     # -------------------------------------------------------------- outputs
 
-    def _observation(self) -> np.ndarray:
+    def _observation(self):
         return tesauro198_one(self._board)
 
     def action_mask(self) -> np.ndarray:
@@ -183,7 +194,7 @@ class BackgammonEnv(gym.Env):
     def render(self):
         if self.render_mode != "ansi":
             return None
-        if self._board is None:
+        if self._game is None:
             return "(no game: call reset())\n"
         if self._result:
             won = self._result > 0
@@ -193,56 +204,37 @@ class BackgammonEnv(gym.Env):
         return board_text(self._board, status=status, names=("you", self.opponent.name))
 
 
-def board_text(board: np.ndarray, status: str = "", names=("player on roll", "opponent")) -> str:
-    """A text drawing of ``board`` from ``board[1]``'s side: X = ``board[1]``, O = ``board[0]``.
+class BackgammonEnvV1(BackgammonEnv):
+    """``Backgammon-v1``: as v0, with the position and the dice in the observation.
 
-    Points 13-24 run along the top, 12-1 along the bottom (X's home board bottom right), the bar
-    in the middle (O's checkers on it at the top, X's at the bottom), five checkers drawn per
-    point and the count beyond that.
+    Observation (a Dict space): ``tesauro198`` (float32 (198,), as v0), ``board`` (int8 (2, 25),
+    the agent in row 1, gnubg's layout) and ``dice`` (int64 (2,), the agent's roll to play; (0, 0)
+    once the game is over). Actions, rewards and ``info`` are v0's.
     """
-    me, opp = board[1], board[0]
 
-    def cell(point: int, row: int) -> str:
-        n_me, n_opp = int(me[point - 1]), int(opp[24 - point])
-        n, ch = (n_me, "X") if n_me else (n_opp, "O")
-        if row == 4 and n > 5:
-            return f"{n:>3}"
-        if n > row:
-            return f"{ch:>3}"
-        return "  ." if row == 0 else "   "
+    def __init__(self, opponent: Bot | None = None, render_mode: str | None = None):
+        super().__init__(opponent, render_mode)
+        self.observation_space = spaces.Dict({
+            "tesauro198": spaces.Box(0.0, 7.5, shape=(TESAURO198_SIZE,), dtype=np.float32),
+            "board": spaces.Box(0, 15, shape=(2, 25), dtype=np.int8),
+            "dice": spaces.MultiDiscrete([7, 7]),  # 1..6; 0 when there is no roll to play
+        })
 
-    def bar(n: int, ch: str, row: int) -> str:
-        return f"{ch}{n:<2}" if row == 0 and n else "   "
-
-    top, bottom = list(range(13, 25)), list(range(12, 0, -1))
-    lines = ["  " + "".join(f"{p:>3}" for p in top[:6]) + "     " + "".join(f"{p:>3}" for p in top[6:])]
-    lines.append(" +" + "-" * 18 + "+---+" + "-" * 18 + "+")
-    for r in range(5):
-        left = "".join(cell(p, r) for p in top[:6])
-        right = "".join(cell(p, r) for p in top[6:])
-        lines.append(f" |{left}|{bar(int(opp[24]), 'O', r)}|{right}|")
-    lines.append(" |" + " " * 18 + "|BAR|" + " " * 18 + "|")
-    for r in reversed(range(5)):
-        left = "".join(cell(p, r) for p in bottom[:6])
-        right = "".join(cell(p, r) for p in bottom[6:])
-        lines.append(f" |{left}|{bar(int(me[24]), 'X', r)}|{right}|")
-    lines.append(" +" + "-" * 18 + "+---+" + "-" * 18 + "+")
-    lines.append("  " + "".join(f"{p:>3}" for p in bottom[:6]) + "     " + "".join(f"{p:>3}" for p in bottom[6:]))
-    pips_me, pips_opp = pip_counts(board)
-    off_me, off_opp = 15 - int(me.sum()), 15 - int(opp.sum())
-    lines.append(f" X {names[0]}: pips {pips_me}, bar {int(me[24])}, borne off {off_me}")
-    lines.append(f" O {names[1]}: pips {pips_opp}, bar {int(opp[24])}, borne off {off_opp}")
-    if status:
-        lines.append(" " + status)
-    return "\n".join(lines) + "\n"
+    def _observation(self):
+        dice = self._dice or (0, 0)
+        return {"tesauro198": tesauro198_one(self._board), "board": self._board.copy(),
+                "dice": np.array(dice, dtype=np.int64)}
 
 
 def register() -> None:
-    """Register ``Backgammon-v0`` with Gymnasium (once; importing games.backgammon does it)."""
+    """Register ``Backgammon-v0`` and ``Backgammon-v1`` with Gymnasium (importing games.backgammon does it)."""
     if ENV_ID not in gym.registry:
         gym.register(id=ENV_ID, entry_point="games.backgammon.ui.env:BackgammonEnv")
+    if ENV_V1_ID not in gym.registry:
+        gym.register(id=ENV_V1_ID, entry_point="games.backgammon.ui.env:BackgammonEnvV1")
 
 
 register()
 
-__all__ = ["BackgammonEnv", "ENV_ID", "LegalPlaySpace", "MAX_ACTIONS", "board_text", "register"]
+__all__ = ["BackgammonEnv", "BackgammonEnvV1", "ENV_ID", "ENV_V1_ID", "LegalPlaySpace", "MAX_ACTIONS", "board_text",
+           "register"]

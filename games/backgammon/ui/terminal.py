@@ -22,8 +22,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..rules.board import game_result, pip_counts, start_board, swap_sides
+from ..play.game import Dice, GameState, new_game, play_turn, resign_points
+from ..rules.board import pip_counts, start_board, swap_sides
 from ..rules.legal import NotationError, Play, legal_plays, parse_play
+from .drawing import Style, draw_board
 
 HELP = """\
 Type your play as people write it: 8/5 6/5, 24/18*/13, bar/22, 6/off, 13/9(2); parts in any
@@ -45,82 +47,6 @@ COMMANDS = ("help", "moves", "hint", "pip", "board", "undo", "save", "resign", "
 YOU, THEM = 0, 1  # player numbers in the records: the person is the left column
 
 
-# ---------------------------------------------------------------------------------- drawing
-
-
-class Style:
-    """ANSI colours, or none. X is the person, O the computer."""
-
-    def __init__(self, color: bool):
-        self.color = color
-
-    def _wrap(self, code: str, text: str) -> str:
-        return f"\033[{code}m{text}\033[0m" if self.color else text
-
-    def x(self, text: str) -> str:
-        return self._wrap("1;36", text)
-
-    def o(self, text: str) -> str:
-        return self._wrap("1;31", text)
-
-    def dim(self, text: str) -> str:
-        return self._wrap("2", text)
-
-    def bold(self, text: str) -> str:
-        return self._wrap("1", text)
-
-
-def _cell(count: int, row: int, mark: str, paint) -> str:
-    """The 3-character cell of a point at ``row`` (0 = the board's edge) with ``count`` checkers."""
-    if count <= row:
-        return "   "
-    if row == 4 and count > 5:  # the fifth row of a tall stack shows its height
-        return paint(f"{count:^3}")
-    return " " + paint(mark) + " "
-
-
-def draw_board(pos: np.ndarray, you: str, them: str, style: Style, status: str = "") -> str:
-    """The position from the person's side: X moves 24 -> 1, home bottom right; O the reverse.
-
-    ``pos[1]`` the person's checkers, ``pos[0]`` the computer's, each in its owner's numbering;
-    ``status`` (whose turn, the dice) is written beside the bar.
-    """
-    mine = [int(pos[1, p - 1]) for p in range(1, 25)]       # by the person's point 1..24
-    theirs = [int(pos[0, 24 - p]) for p in range(1, 25)]    # the computer's checkers on the same point
-    you_bar, them_bar = int(pos[1, 24]), int(pos[0, 24])
-    you_pips, them_pips = pip_counts(pos)
-    you_off, them_off = 15 - int(pos[1].sum()), 15 - int(pos[0].sum())
-
-    def point_cell(p: int, row: int) -> str:
-        if mine[p - 1]:
-            return _cell(mine[p - 1], row, "X", style.x)
-        return _cell(theirs[p - 1], row, "O", style.o)
-
-    def numbers(left, right) -> str:
-        plain = "  " + "".join(f"{p:^3}" for p in left) + "     " + "".join(f"{p:^3}" for p in right)
-        return style.dim(plain.rstrip())
-
-    top_left, top_right = range(13, 19), range(19, 25)
-    bottom_left, bottom_right = range(12, 6, -1), range(6, 0, -1)
-    frame = " +" + "-" * 18 + "+---+" + "-" * 18 + "+"
-    lines = [numbers(top_left, top_right), frame]
-    # beside the board: the computer's figures at the top, the person's at the bottom
-    side_top = [f"{style.o('O')} {them}", f"  pips {them_pips}", f"  off  {them_off}", "", ""]
-    side_bottom = ["", "", f"  off  {you_off}", f"  pips {you_pips}", f"{style.x('X')} {you}"]
-    for row in range(5):  # top half: row 0 at the edge, stacks grow down
-        bar = _cell(them_bar, 4 - row, "O", style.o)  # the computer's bar checkers, near the middle
-        lines.append(" |" + "".join(point_cell(p, row) for p in top_left) + "|" + bar + "|"
-                     + "".join(point_cell(p, row) for p in top_right) + "|   " + side_top[row])
-    lines.append(" |" + " " * 18 + "|BAR|" + " " * 18 + "|   " + (style.bold(status) if status else ""))
-    for k, row in enumerate(range(4, -1, -1)):  # bottom half: row 0 at the edge, stacks grow up
-        bar = _cell(you_bar, 4 - row, "X", style.x)
-        lines.append(" |" + "".join(point_cell(p, row) for p in bottom_left) + "|" + bar + "|"
-                     + "".join(point_cell(p, row) for p in bottom_right) + "|   " + side_bottom[k])
-    lines.append(frame)
-    lines.append(numbers(bottom_left, bottom_right))
-    return "\n".join(line.rstrip() for line in lines)
-
-
 def mirror_moves(play: Play) -> str:
     """The computer's single moves in the person's numbering (its 24-point is the person's 1-point)."""
     parts = []
@@ -138,10 +64,9 @@ def mirror_moves(play: Play) -> str:
 
 @dataclass
 class _Snapshot:
-    """What undo restores: the position and dice before one of the person's plays."""
+    """What undo restores: the game and the dice's stream before one of the person's plays."""
 
-    pos: np.ndarray
-    dice: tuple[int, int]
+    game: GameState
     n_actions: int
     rng_state: dict
 
@@ -171,12 +96,11 @@ class Session:
         self.finished: list = []       # records.Game of every finished game
         self.over = False
         self.game_number = 0
-        self.pos = start_board()
+        self.dice_source = Dice(self.rng)
+        self.game: Optional[GameState] = None  # the game in progress (the one game loop)
         self.actions: list = []        # records actions of the game in progress
-        self.dice: Optional[tuple[int, int]] = None
         self.plays: list[Play] = []    # the person's legal plays for self.dice
         self.undo_stack: list[_Snapshot] = []
-        self.turn = YOU
 
     # -------------------------------------------------------------- the flow of a match
 
@@ -192,66 +116,65 @@ class Session:
             return "> "
         return f"Your play ({self.dice[0]}{self.dice[1]})> "
 
-    def _roll(self) -> tuple[int, int]:
-        return tuple(int(x) for x in self.rng.integers(1, 7, size=2))
+    @property
+    def pos(self) -> np.ndarray:
+        """The position from the person's side: ``pos[1]`` the person's checkers, ``pos[0]`` the computer's."""
+        if self.game is None:
+            return start_board()
+        g = self.game
+        return g.board if g.turn == YOU else swap_sides(g.board)
+
+    @property
+    def dice(self) -> Optional[tuple[int, int]]:
+        """The person's roll to play, or None when no decision of the person's is pending."""
+        return self.game.dice if self.plays else None
 
     def _new_game(self) -> str:
         self.game_number += 1
-        self.pos = start_board()
         self.actions = []
         self.undo_stack = []
         out = []
         if self.length > 1:
             out.append(f"Game {self.game_number}. Score: {self._score_text()}.")
-        mine, theirs = 0, 0
-        while mine == theirs:  # the opening roll: one die each, ties thrown again
-            mine, theirs = self._roll()
-        if mine > theirs:
-            out.append(f"You roll {mine}, {self.them} rolls {theirs}: you play first.")
-            self.turn = YOU
-        else:
-            out.append(f"You roll {mine}, {self.them} rolls {theirs}: {self.them} plays first.")
-            self.turn = THEM
-        out.append(self._advance(opening=(mine, theirs) if mine > theirs else (theirs, mine)))
+        self.game = new_game(self.dice_source, tuple(self.score), self.length)
+        mine, theirs = self.game.opening
+        first = "you play first" if self.game.turn == YOU else f"{self.them} plays first"
+        out.append(f"You roll {mine}, {self.them} rolls {theirs}: {first}.")
+        out.append(self._advance())
         return "\n".join(t for t in out if t)
 
-    def _advance(self, opening=None) -> str:
-        """Play on until the person has a decision to make, or the match ends.
-
-        ``opening``: the opening roll, played by whoever is on turn; later rolls are thrown here.
-        """
+    def _advance(self) -> str:
+        """Play on until the person has a decision to make, or the match ends."""
         out = []
-        dice = opening
-        while True:
-            d = dice or self._roll()
-            dice = None
-            if self.turn == THEM:
+        g = self.game
+        self.plays = []
+        while not g.over:
+            d = g.dice
+            if g.turn == THEM:
                 out.append(self._computer_plays(d))
-                if self._game_over():  # ends the game and opens the next one (or the match)
-                    out.append(self._end_game(resigned=False))
-                    return "\n".join(out)
-                self.turn = YOU
                 continue
-            plays = legal_plays(self.pos, *d)
+            plays = g.legal_plays()
             if not plays:
                 out.append(f"You roll {d[0]}{d[1]}: no legal play.")
-                self._record(YOU, d, self.pos, self.pos, None, 0)
-                self.turn = THEM
+                self._record(YOU, d, g.board, g.board, None, 0)
+                play_turn(g, None, self.dice_source)
                 continue
-            self.dice, self.plays = d, plays
+            self.plays = plays
             out.append(self.board())
             out.append(f"You roll {d[0]}{d[1]}." + (" (only one legal play)" if len(plays) == 1 else ""))
             return "\n".join(out)
+        out.append(self._end_game(resigned=False))  # ends the game and opens the next one (or the match)
+        return "\n".join(out)
 
     def _computer_plays(self, d) -> str:
-        view = swap_sides(self.pos)  # the computer's side: it in row 1
+        g = self.game
+        view = g.board  # the computer's side: it in row 1
         play = self.bot.choose(view, *d)
         n_legal = len(legal_plays(view, *d))
+        self._record(THEM, d, view, view if play is None else play.board, play, n_legal if play else 0)
+        play_turn(g, None if play is None else play.board, self.dice_source)
         if play is None:
-            self._record(THEM, d, view, view, None, 0)
             return f"{self.them} rolls {d[0]}{d[1]}: no legal play."
-        self._record(THEM, d, view, play.board, play, n_legal)
-        self.pos = swap_sides(play.board)
         return f"{self.them} rolls {d[0]}{d[1]} and plays {play.notation}  (on your board: {mirror_moves(play)})"
 
     def _record(self, player, dice, before, after, play, n_legal) -> None:
@@ -260,9 +183,6 @@ class Session:
         self.actions.append(CheckerPlay(player, tuple(dice), play.notation if play else "", 0,
                                         np.array(before), np.array(after), play, n_legal))
 
-    def _game_over(self) -> bool:
-        return game_result(self.pos) != 0
-
     def _end_game(self, resigned: bool, resign_points: int = 0) -> str:
         """Close the game in progress (someone bore off, or the person resigned); start the next one."""
         from ..records import Game
@@ -270,14 +190,13 @@ class Session:
         if resigned:
             winner, pts = THEM, resign_points
         else:
-            r = game_result(self.pos)  # signed from the person's side (pos[1])
-            winner, pts = (YOU if r > 0 else THEM), abs(r)
+            winner, pts = self.game.winner, self.game.points
         before = tuple(self.score)
         self.score[winner] += pts
         match_won = self.score[winner] >= self.length
         self.finished.append(Game(self.game_number, before, tuple(self.actions), (self.you, self.them),
                                   self.length, winner, pts, match_won, resigned))
-        self.actions, self.dice, self.plays, self.undo_stack = [], None, [], []
+        self.actions, self.plays, self.undo_stack = [], [], []
         kind = {1: "", 2: " (a gammon)", 3: " (a backgammon)"}[pts]
         who = "You win" if winner == YOU else f"{self.them} wins"
         out = [self.board(), f"{who} {pts} point{'s' if pts > 1 else ''}{kind}."
@@ -321,16 +240,10 @@ class Session:
         return self._human_plays(play)
 
     def _human_plays(self, play: Play) -> str:
-        self.undo_stack.append(_Snapshot(self.pos.copy(), self.dice, len(self.actions),
-                                         self.rng.bit_generator.state))
+        self.undo_stack.append(_Snapshot(self.game.copy(), len(self.actions), self.rng.bit_generator.state))
         self._record(YOU, self.dice, self.pos, play.board, play, len(self.plays))
-        self.pos = np.array(play.board)
+        play_turn(self.game, play.board, self.dice_source)
         out = [f"You play {play.notation}."]
-        self.dice, self.plays = None, []
-        if self._game_over():
-            out.append(self._end_game(resigned=False))
-            return "\n".join(out)
-        self.turn = THEM
         out.append(self._advance())
         return "\n".join(out)
 
@@ -377,11 +290,10 @@ class Session:
             return "Nothing to undo in this game."
         snap = self.undo_stack.pop()
         taken = [a.notation or "no move" for a in self.actions[snap.n_actions :]]
-        self.pos, self.dice = snap.pos, snap.dice
+        self.game = snap.game
         del self.actions[snap.n_actions :]
         self.rng.bit_generator.state = snap.rng_state  # the same dice come again
-        self.plays = legal_plays(self.pos, *self.dice)
-        self.turn = YOU
+        self.plays = self.game.legal_plays()
         return (f"Undone: your {taken[0]}" + (f" and the {len(taken) - 1} play(s) after it" if len(taken) > 1 else "")
                 + ".\n" + self.board() + f"\nYou roll {self.dice[0]}{self.dice[1]}.")
 
@@ -392,8 +304,7 @@ class Session:
 
     def _cmd_resign(self, _rest) -> str:
         # what the person would lose if the computer had just borne off its last checker
-        pts = 1 if self.pos[1].sum() < 15 else (3 if self.pos[1, 18:25].sum() > 0 else 2)
-        return self._end_game(resigned=True, resign_points=pts)
+        return self._end_game(resigned=True, resign_points=resign_points(self.game))
 
     def _cmd_quit(self, _rest) -> str:
         self.over = True
@@ -479,14 +390,18 @@ def add_arguments(p) -> None:
 
 def _opponent(args):
     """(bot, name, hint bot, hint name, note) for the arguments; PlayerError when it cannot be built."""
-    from ..players import PlayerError, make_player, player_name
+    from ..players import PlayerError, make_player, parse_spec, player_name
 
     note, bot = "", None
     if args.model:
         spec = args.model
     elif args.bot:
         spec = args.bot
-        if spec.lower() not in ("pubeval", "random", "default") and not spec.lower().startswith("gnubg"):
+        try:
+            kind = parse_spec(spec).kind
+        except PlayerError:
+            kind = None  # not a player name of the registry
+        if kind in (None, "file"):
             raise PlayerError(f"--bot {spec!r}: expected pubeval, random, gnubg or gnubg:N (--model for a file)")
     else:
         spec = "default"
