@@ -189,3 +189,37 @@ def test_board_text_start_position():
     rows = text.splitlines()[2:7]
     assert [r[2:5].strip() for r in rows] == ["X"] * 5
     assert [r[40:43].strip() for r in rows[:2]] == ["X", "X"]
+
+
+# --- Backgammon-v1: the dice in the observation -------------------------------------------------
+
+@pytest.mark.parametrize("render_mode", [None, "ansi"])
+def test_v1_check_env(render_mode):
+    env = gym.make("Backgammon-v1", render_mode=render_mode)
+    check_env(env.unwrapped)
+
+
+def test_v1_observation_carries_board_and_dice():
+    from games.backgammon.ui.env import BackgammonEnvV1
+
+    env = BackgammonEnvV1()
+    v0 = BackgammonEnv()
+    for seed in range(12):
+        obs, info = env.reset(seed=seed)
+        obs0, info0 = v0.reset(seed=seed)
+        while True:
+            assert env.observation_space.contains(obs)
+            board = bg.board_from_position_id(info["position_id"])
+            np.testing.assert_array_equal(obs["board"], board)
+            np.testing.assert_array_equal(obs["tesauro198"], obs0)  # the same game as v0, step by step
+            if info["dice"] is None:
+                assert obs["dice"].tolist() == [0, 0]
+                break
+            assert tuple(obs["dice"]) == info["dice"]
+            # the observation alone gives the agent its legal plays
+            plays = bg.legal_plays(obs["board"], *map(int, obs["dice"]))
+            assert [p.key() for p in plays] == [p.key() for p in info["plays"]]
+            a = len(plays) - 1
+            obs, r, term, _, info = env.step(a)
+            obs0, r0, term0, _, _ = v0.step(a)
+            assert (r, term) == (r0, term0)

@@ -38,21 +38,25 @@ PUBEVAL122_SIZE = 122
 
 
 @njit(cache=True)
+def point_units(n, out, base):
+    """Tesauro's four units of n checkers on a point, written at out[base:base + 4]."""
+    if n >= 1:
+        out[base] = 1.0
+    if n >= 2:
+        out[base + 1] = 1.0
+    if n >= 3:
+        out[base + 2] = 1.0
+    if n > 3:
+        out[base + 3] = (n - 3) / 2.0
+
+
+@njit(cache=True)
 def _tesauro_side(row, out, base):
     """Units of one side: 24 points x 4, then bar / 2, then borne off / 15."""
     total = 0
     for i in range(24):
-        n = row[i]
-        total += n
-        j = base + 4 * i
-        if n >= 1:
-            out[j] = 1.0
-        if n >= 2:
-            out[j + 1] = 1.0
-        if n >= 3:
-            out[j + 2] = 1.0
-        if n > 3:
-            out[j + 3] = (n - 3) / 2.0
+        total += row[i]
+        point_units(row[i], out, base + 4 * i)
     total += row[24]
     out[base + 96] = row[24] / 2.0
     out[base + 97] = (15 - total) / 15.0

@@ -40,7 +40,7 @@ import numpy as np
 from numba import njit
 
 from ..rules.phases import BEAROFF, CONTACT, GAME_PHASES, RACE, game_phases, phase_of
-from .encode import _as_boards
+from .encode import _as_boards, point_units
 
 N_TOKENS = 26  # 24 points, bar, borne off
 D_TOKEN = 12
@@ -59,19 +59,6 @@ PHASE_ROUTER = {"phase_token": PHASE_TOKEN, "phase_features": list(PHASE_FEATURE
 
 
 @njit(cache=True)
-def _side_units(n, out, base):
-    """Tesauro's four units of n checkers on a point."""
-    if n >= 1:
-        out[base] = 1.0
-    if n >= 2:
-        out[base + 1] = 1.0
-    if n >= 3:
-        out[base + 2] = 1.0
-    if n > 3:
-        out[base + 3] = (n - 3) / 2.0
-
-
-@njit(cache=True)
 def _point_tokens(boards):
     n = boards.shape[0]
     out = np.zeros((n, N_TOKENS, D_TOKEN), np.float32)
@@ -82,8 +69,8 @@ def _point_tokens(boards):
         my_left = 0
         opp_left = 0
         for i in range(24):
-            _side_units(me[i], tok[i], 0)
-            _side_units(opp[23 - i], tok[i], 4)  # the mover's point i + 1 is the opponent's 24 - i
+            point_units(me[i], tok[i], 0)
+            point_units(opp[23 - i], tok[i], 4)  # the mover's point i + 1 is the opponent's 24 - i
             tok[i, PLACE_FEATURE] = (i + 1) / 25.0
             my_left += me[i]
             opp_left += opp[i]
