@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from games.backgammon import legal_plays, records
+from games.backgammon import legal_plays, position_id, records
 from games.backgammon.rules.board import start_board
 from games.backgammon.records.mat import parse_mat
 from games.backgammon.records import CheckerPlay, CubeAction, RecordError, Unplayed
@@ -484,3 +484,171 @@ def test_corpus_write_mat_round_trip(corpus):
     # about 20 s for all 1,588 files on the reference machine: no need for a sample
     for path, m in corpus:
         _round_trip(path, m)
+
+
+# --- each decision carries its roll's legal results, generated once by the replay ----------------
+
+def _same_positions(a: np.ndarray, b: np.ndarray) -> bool:
+    return {r.tobytes() for r in a} == {r.tobytes() for r in b} and len(a) == len(b)
+
+
+def check_carried_results(ds) -> None:
+    """d.results are the engine's legal results of (board, dice), in its order; chosen is among them."""
+    from games.backgammon import legal_results_batch
+
+    boards = np.stack([d.board for d in ds])
+    dice = np.array([d.dice for d in ds])
+    results, offsets = legal_results_batch(boards, dice)
+    for i, d in enumerate(ds):
+        assert d.results.dtype == np.int8 and d.results.shape == (d.n_legal, 2, 25)
+        assert not d.results.flags.writeable
+        assert np.array_equal(d.results, results[offsets[i]:offsets[i + 1]]), (d.file, d.line)
+        assert np.array_equal(d.results[d.chosen_index], d.chosen), (d.file, d.line)
+        assert d.forced == (len(d.results) == 1)
+
+
+def test_decisions_carry_legal_results(tmp_path):
+    ds = [d for text in (GALAXY, STUDIO) for d in records.decisions(read(tmp_path, text))]
+    # the bundled gnubg corpus too: about 10,000 decisions
+    for path in records.record_files(records.corpus_dir())[:2]:
+        ds += list(records.decisions(records.read_match(path)))
+    assert len(ds) > 5000
+    check_carried_results(ds)
+    # sets of positions, as the issue asks, on a few: no duplicates, chosen among them
+    for d in ds[:200]:
+        assert _same_positions(d.results, np.stack([p.board for p in legal_plays(d.board, *d.dice)]))
+    # the checker play keeps the same arrays (no copy per decision)
+    m = read(tmp_path, GALAXY)
+    play = next(p for g in m.games for p in g.plays if p.n_legal)
+    d = next(records.decisions(m))
+    assert d.results is play.results and d.chosen_index == play.chosen_index
+    assert play.play.notation == "24/23 13/8"
+
+
+def test_decisions_of_plays_made_outside_replay():
+    """A game built from CheckerPlay values without results (a game being played, generated
+    games) still gives decisions with results and chosen_index."""
+    b = start_board()
+    play = legal_plays(b, 3, 1)[2]
+    game = records.Game(1, (0, 0), (CheckerPlay(0, (3, 1), "", 0, b, play.board, play, 16),), ("a", "b"))
+    (d,) = records.decisions(game)
+    assert len(d.results) == 16 and np.array_equal(d.results[d.chosen_index], play.board)
+
+
+BAD_TEXTS = ["", "cannot move", "no legal moves", "24/18 13/8 6/1", "13/10 13/10", "24/13*",
+             "8/5*", "25/20", "13/7(2)", "x/3", "6/off", "24/18 24/19", "8/2 6/1", "13/8"]
+
+
+def test_written_plays_read_as_parse_play_reads_them():
+    """records/written.py reads texts against the generated list exactly as parse_play does:
+    the same play for every legal play's notation (and its spellings), the same message otherwise."""
+    from games.backgammon import parse_play, random_positions
+    from games.backgammon.records.written import index_of_written, roll_results
+    from games.backgammon.rules.legal import NotationError
+
+    boards, dice = random_positions(150, seed=5)
+    checked = 0
+    for b, (d1, d2) in zip(boards, dice):
+        results, _ = roll_results(b, d1, d2)
+        plays = legal_plays(b, d1, d2)
+        spellings = [p.notation for p in plays]
+        spellings += [t.replace("*", "").replace("off", "0") for t in spellings]
+        for text in dict.fromkeys(spellings + BAD_TEXTS):  # each text once, in order
+            try:
+                want = parse_play(b, d1, d2, text)
+            except NotationError as e:
+                with pytest.raises(NotationError) as got:
+                    index_of_written(b, d1, d2, text, results)
+                assert str(got.value) == str(e), (b.tolist(), d1, d2, text)
+                continue
+            i = index_of_written(b, d1, d2, text, results)
+            if i is None:
+                assert not plays and np.array_equal(want.board, b)
+            else:
+                assert np.array_equal(results[i], want.board), (b.tolist(), d1, d2, text)
+            checked += 1
+    assert checked > 2000
+
+
+# --- the human corpus against independent oracles: gnubg-nn's move generator, gnubg's analyses --
+
+N_CANDIDATES = 2_666_964   # legal results of the non-forced decisions: the training set's items
+
+
+def _gnubg_count(gnubg, board, d1, d2) -> set:
+    """gnubg-nn's distinct legal results of the roll, as its position keys (the layout is ours:
+    the player on roll in board[1]); none when it lists only the unchanged board."""
+    ref = set(gnubg.moves(board.tolist(), int(d1), int(d2)))
+    if len(ref) == 1 and gnubg.key_of_board(board.tolist()) in ref:
+        return set()
+    return ref
+
+
+@needs_corpus
+def test_corpus_counts_equal_gnubgs_move_generator(corpus, gnubg):
+    """Every roll's number of distinct legal results equals gnubg-nn's: so the README's counts of
+    decisions, non-forced decisions and candidates are gnubg's too. Results compared as positions
+    on a sample (all of them: test_corpus_results_equal_gnubgs_positions, slow)."""
+    plays = [a for _p, m in corpus for g in m.games for a in g.plays]
+    counts = np.array([len(_gnubg_count(gnubg, a.board, *a.dice)) for a in plays])
+    ours = np.array([a.n_legal for a in plays])
+    bad = np.flatnonzero(counts != ours)
+    assert len(bad) == 0, [(plays[i].line, plays[i].text, ours[i], counts[i]) for i in bad[:5]]
+    assert (counts == 0).sum() == N_NO_MOVE
+    assert (counts >= 1).sum() == N_DECISIONS
+    assert (counts >= 2).sum() == N_NON_FORCED
+    assert counts[counts >= 2].sum() == N_CANDIDATES
+    ds = [d for _p, m in corpus for d in records.decisions(m)]
+    assert sum(len(d.results) for d in ds if not d.forced) == N_CANDIDATES
+    sample = ds[::40]
+    check_carried_results(sample)
+    for d in sample:
+        assert {gnubg.key_of_board(r.tolist()) for r in d.results} == _gnubg_count(gnubg, d.board, *d.dice)
+
+
+@needs_corpus
+@pytest.mark.slow
+def test_corpus_results_equal_gnubgs_positions(corpus, gnubg):
+    ds = [d for _p, m in corpus for d in records.decisions(m)]
+    check_carried_results(ds)
+    for d in ds:
+        assert {gnubg.key_of_board(r.tolist()) for r in d.results} == _gnubg_count(gnubg, d.board, *d.dice), \
+            (d.file, d.line)
+
+
+ANALYSIS = DATA / "human-analysis" / "lasse-4ply.jsonl.gz"
+needs_analysis = pytest.mark.skipif(not (HUMAN.is_dir() and ANALYSIS.is_file()), reason=f"no analyses at {ANALYSIS}")
+
+
+def check_analysed_decisions(ds) -> int:
+    """gnubg's played move and every candidate it listed are among our candidates; the played
+    one is the record's choice. Returns how many decisions had an analysis."""
+    from games.backgammon.records.analysis import analyses_of, read_analysis_index
+    from games.backgammon.records.written import index_of_written
+
+    index = read_analysis_index(ANALYSIS)
+    analysed = 0
+    for d, a in zip(ds, analyses_of(index, ds)):
+        if a is None:
+            continue
+        analysed += 1
+        row = index[(Path(d.file).name, d.game, position_id(d.board), tuple(sorted(d.dice)))]
+        assert index_of_written(d.board, *d.dice, row["played"], d.results) == d.chosen_index, (d.file, d.line)
+        listed = {r.tobytes() for r in a.results}
+        assert listed <= {r.tobytes() for r in d.results}
+        assert len(listed) == len(row["candidates"])
+    return analysed
+
+
+@needs_analysis
+def test_analysed_choices_are_among_our_candidates(corpus):
+    """A sample of the decisions gnubg analysed (every 20th of the human corpus's)."""
+    ds = [d for _p, m in corpus for d in records.decisions(m)][::20]
+    assert check_analysed_decisions(ds) > 2500
+
+
+@needs_analysis
+@pytest.mark.slow
+def test_all_analysed_choices_are_among_our_candidates(corpus):
+    ds = [d for _p, m in corpus for d in records.decisions(m)]
+    assert check_analysed_decisions(ds) > 90_000

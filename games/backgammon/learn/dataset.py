@@ -26,9 +26,9 @@ import numpy as np
 
 from comparison.data import DecisionSet
 
-from ..rules.legal import legal_results_batch
-
-BUILDER_VERSION = 3
+# 4: candidates come from the replay (d.results, d.chosen_index), not generated again; the
+# arrays are the same as version 3's
+BUILDER_VERSION = 4
 
 
 # ------------------------------------------------------------------------------ encodings
@@ -119,16 +119,12 @@ def read_file_decisions(path) -> dict:
         return out
     boards = np.stack([d.board for d in ds])
     dice = np.array([d.dice for d in ds], np.int8)
-    results, offsets = legal_results_batch(boards, dice)
-    chosen = np.empty(len(ds), np.int64)
-    for i, d in enumerate(ds):
-        cand = results[offsets[i]:offsets[i + 1]].reshape(-1, 50)
-        hit = np.flatnonzero((cand == d.chosen.reshape(1, 50)).all(axis=1))
-        if len(hit) != 1:  # cannot happen: the reader matched the play to a legal result
-            raise AssertionError(f"{path}:{d.line}: chosen result not among the legal results")
-        chosen[i] = hit[0]
+    # the candidates are the legal results the replay generated (in the engine's order)
+    results = np.concatenate([d.results for d in ds])
+    sizes = np.array([len(d.results) for d in ds], np.int64)
+    chosen = np.array([d.chosen_index for d in ds], np.int64)
     out.update(
-        items=results, sizes=np.diff(offsets), chosen=chosen, dice=dice, board=boards,
+        items=results, sizes=sizes, chosen=chosen, dice=dice, board=boards,
         game=np.array([d.game for d in ds], np.int16), line=np.array([d.line for d in ds], np.int32),
         player=np.array([d.player for d in ds]), score=np.array([d.score for d in ds], np.int16),
         match_length=np.full(len(ds), match.match_length, np.int16),

@@ -5,6 +5,7 @@ replaying each play with the engine, the decisions they contain, and writing gnu
     match = records.read_match(path)          # lenient: bad games carry an error, others are kept
     for d in records.decisions(match):        # every checker play of every good game
         d.board, d.dice, d.chosen, d.player, d.forced
+        d.results, d.chosen_index             # the roll's legal results; d.results[d.chosen_index] equals d.chosen
     records.write_mat(match, "out.mat")       # gnubg's layout
     records.write_sgf(match, "out.sgf")       # gnubg's SGF
     records.corpus_dir()                      # the bundled gnubg self-play records

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..rules.ids import position_id
-from ..rules.legal import NotationError, parse_play
+from ..rules.legal import NotationError, legal_results_batch
+from .written import index_of_written
 
 
 @dataclass(frozen=True)
@@ -49,28 +50,53 @@ def read_analysis_index(path) -> dict:
     return index
 
 
-def analysis_of(row: dict, board: np.ndarray) -> Analysis | None:
-    """The candidates of one analysis row as result boards (None if a candidate cannot be parsed)."""
+def analysis_of(row: dict, board: np.ndarray, results: np.ndarray | None = None) -> Analysis | None:
+    """The candidates of one analysis row as result boards (None if a candidate cannot be parsed).
+
+    The candidates' texts are read against ``results``, the roll's legal results (a decision's
+    ``d.results``, or a decision set's candidates); without them, the results are generated here,
+    once for the row.
+    """
     d1, d2 = row["dice"]
-    results, equities = [], []
+    if results is None:
+        results, _ = legal_results_batch(np.asarray(board)[None], [(d1, d2)])
+    out, equities = [], []
     for c in row["candidates"]:
         try:
-            results.append(parse_play(board, d1, d2, c["play"]).board)
+            index = index_of_written(board, d1, d2, c["play"], results)
         except NotationError:
             return None
+        out.append(results[index] if index is not None else board)  # None: no move was possible
         equities.append(c["equity"])
-    if not results:
+    if not out:
         return None
-    return Analysis(np.stack(results), np.asarray(equities, np.float64))
+    return Analysis(np.stack(out), np.asarray(equities, np.float64))
 
 
-def match_decisions(index: dict, files, games, boards, dice) -> list:
-    """The Analysis of each decision (None where there is none), by file, game, position, dice."""
+def match_decisions(index: dict, files, games, boards, dice, candidates=None) -> list:
+    """The Analysis of each decision (None where there is none), by file, game, position, dice.
+
+    ``candidates``, when given, holds each decision's legal results ((n, 2, 25) arrays, e.g. a
+    decision set's ``items[offsets[i]:offsets[i + 1]]``): the analyses' plays are read against
+    them instead of generating the plays again.
+    """
     out = []
-    for f, g, b, d in zip(files, games, boards, dice):
+    if candidates is None:
+        candidates = [None] * len(boards)
+    for f, g, b, d, c in zip(files, games, boards, dice, candidates):
         row = index.get(_key(f, g, position_id(b), d))
-        out.append(analysis_of(row, b) if row is not None else None)
+        out.append(analysis_of(row, b, c) if row is not None else None)
     return out
 
 
-__all__ = ["Analysis", "analysis_of", "match_decisions", "read_analysis_index"]
+def analyses_of(index: dict, decisions) -> list:
+    """The Analysis of each of ``decisions`` (records.decisions' values), None where there is none,
+    read against each decision's own legal results."""
+    out = []
+    for d in decisions:
+        row = index.get(_key(d.file, d.game, position_id(d.board), d.dice))
+        out.append(analysis_of(row, d.board, d.results) if row is not None else None)
+    return out
+
+
+__all__ = ["Analysis", "analyses_of", "analysis_of", "match_decisions", "read_analysis_index"]

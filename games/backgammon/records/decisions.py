@@ -3,12 +3,16 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Union
 
+from ..rules.legal import legal_results_batch
 from .model import CheckerPlay, Decision, Game, Match
+from .written import index_of_result
 
 
 def decisions(match: Union[Match, Game, Iterable[Match]]) -> Iterator[Decision]:
     """Yield a Decision for every checker play of every good game, forced ones included
     (``d.forced``); rolls that allowed no move at all are not decisions and are left out.
+    Each carries the roll's legal results (``d.results``) and the chosen one's index
+    (``d.chosen_index``), as the replay generated them.
 
     Accepts a Match, a single Game, or an iterable of matches.
     """
@@ -28,6 +32,9 @@ def _game_decisions(game: Game, path: str) -> Iterator[Decision]:
         if not isinstance(a, CheckerPlay) or a.n_legal == 0:
             continue
         p = a.player
+        results, index = a.results, a.chosen_index
+        if results is None:  # a play made outside replay (a game being played, generated games)
+            results, index = _results_of(a)
         yield Decision(
             board=a.board,
             dice=a.dice,
@@ -45,4 +52,13 @@ def _game_decisions(game: Game, path: str) -> Iterator[Decision]:
             line=a.line,
             text=a.text,
             crawford=game.crawford,
+            results=results,
+            chosen_index=index,
         )
+
+
+def _results_of(a: CheckerPlay) -> tuple:
+    """The legal results of a play that did not keep them, and the index of its result."""
+    results, _ = legal_results_batch(a.board[None], [a.dice])
+    results.flags.writeable = False
+    return results, index_of_result(results, a.result, f"line {a.line}: the played result")

@@ -57,6 +57,10 @@ class CheckerPlay:
     n_legal: int                 # distinct legal results of the roll (0: no move possible)
     cube: int = 1                # cube value when the play was made
     candidates: Optional[tuple] = None   # SGF analysis: ((result board or notation, equity), ...)
+    # the roll's distinct legal results (n_legal, 2, 25) int8 in the engine's order, and the index
+    # of ``result`` among them (None for no move); None when the maker of the play did not keep them
+    results: Optional[np.ndarray] = None
+    chosen_index: Optional[int] = None
 
     kind = "play"
 
@@ -186,7 +190,10 @@ class Decision:
     ``board`` is the position before the play (the player on roll in row 1), ``chosen`` the result
     the player picked (same orientation), ``score`` the match score (own, opponent) before the game.
     ``forced`` is True when the roll had exactly one distinct legal result; ``n_legal`` is their
-    number. ``crawford`` is True in the Crawford game of a match (no doubling allowed). ``candidates`` carries an engine's analysis when the record has one (gnubg SGF's A[]):
+    number. ``results`` holds those results, (n_legal, 2, 25) int8 in the engine's order (as
+    ``legal_results_batch`` lists them; read-only), and ``results[chosen_index]`` equals ``chosen``.
+    ``crawford`` is True in the Crawford game of a match (no doubling allowed). ``candidates``
+    carries an engine's analysis when the record has one (gnubg SGF's A[]):
     ((result board, or the notation when it could not be replayed, equity), ...).
     """
 
@@ -206,6 +213,8 @@ class Decision:
     line: int = 0
     text: str = ""
     crawford: bool = False
+    results: Optional[np.ndarray] = None
+    chosen_index: Optional[int] = None
 
     def __repr__(self) -> str:
         return (f"Decision({self.file}:{self.line}, {self.player!r}, dice={self.dice}, "

@@ -11,8 +11,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..rules.board import game_result, start_board, swap_sides
-from ..rules.legal import NotationError, legal_plays, parse_play
+from ..rules.legal import NotationError
 from .model import CheckerPlay, CubeAction, Game, RecordError, Unplayed
+from .written import index_of_written, play_at, roll_results
 
 UNPLAYED_TEXT = "????"
 
@@ -120,28 +121,37 @@ class _Replay:
         if not (1 <= d1 <= 6 and 1 <= d2 <= 6):
             self.stop(ev, f"dice {d1}{d2} are not two numbers 1..6", "unreadable")
         board = _oriented(self.pos, ev.player)
-        plays = legal_plays(board, d1, d2)
+        # the roll's legal results, generated once: the written play and the SGF analysis's
+        # candidates are read against them, and the decision keeps them
+        results, moves = roll_results(board, d1, d2)
+        results.flags.writeable = False   # shared by the play, the decision and its chosen board
+        n = len(results)
         text = ev.play_text.strip()
-        if text == "" and plays and self.rolls_left == 0:
+        if text == "" and n and self.rolls_left == 0:
             # gnubg writes the dice rolled before a resignation as an empty "dd:"
             self.actions.append(Unplayed(ev.player, ev.dice, ev.line, ev.text))
             return
-        play = self.match_play(ev, board, plays, text)
-        result = play.board if play is not None else board.copy()
+        index = self.match_play(ev, board, results, text)
+        if index is None:
+            play, result = None, board.copy()
+        else:
+            play, result = play_at(results, moves, index), results[index]
         self.actions.append(CheckerPlay(ev.player, (d1, d2), ev.text, ev.line, board, result, play,
-                                        len(plays), self.cube, _candidates(board, ev)))
+                                        n, self.cube, _candidates(board, ev, results),
+                                        results=results, chosen_index=index))
         self.pos = _oriented(result, ev.player)
         r = game_result(result)
         if r:
             self.over = (ev.player if r > 0 else 1 - ev.player, abs(r) * self.cube)
 
-    def match_play(self, ev: Event, board: np.ndarray, plays: list, text: str):
-        """The legal Play the text describes (None for no move); stops the replay when none."""
+    def match_play(self, ev: Event, board: np.ndarray, results: np.ndarray, text: str) -> Optional[int]:
+        """The index in ``results`` of the play the text describes (None for no move, when no
+        move is possible); stops the replay when it names no legal play."""
         d1, d2 = ev.dice
         try:
-            if not plays and text.lower().replace("'", "") in _NO_MOVE_WORDS + ("",):
+            if not len(results) and text.lower().replace("'", "") in _NO_MOVE_WORDS + ("",):
                 return None
-            return parse_play(board, d1, d2, text)
+            return index_of_written(board, d1, d2, text, results)
         except NotationError as exc:
             self.stop(ev, str(exc), "illegal play")
 
@@ -194,15 +204,18 @@ def replay_game(raw: RawGame, file: str, match_length: int,
     return replay.finish(error, match_length)
 
 
-def _candidates(board: np.ndarray, ev: Event) -> Optional[tuple]:
-    """SGF analysis: each candidate's result board (its notation when it cannot be replayed)."""
+def _candidates(board: np.ndarray, ev: Event, results: np.ndarray) -> Optional[tuple]:
+    """SGF analysis: each candidate's result board (its notation when it cannot be replayed),
+    read against the roll's legal results."""
     if not ev.candidates:
         return None
     out = []
     d1, d2 = ev.dice
     for text, equity in ev.candidates:
         try:
-            out.append((parse_play(board, d1, d2, text).board, equity))
+            index = index_of_written(board, d1, d2, text, results)
         except NotationError:
             out.append((text, equity))
+            continue
+        out.append((results[index] if index is not None else board.copy(), equity))  # None: no move
     return tuple(out)

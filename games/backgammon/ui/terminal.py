@@ -23,6 +23,7 @@ from typing import Optional
 import numpy as np
 
 from ..play.game import Dice, GameState, new_game, play_turn, resign_points
+from ..records.model import crawford_flags
 from ..rules.board import pip_counts, start_board, swap_sides
 from ..rules.legal import NotationError, Play, legal_plays, parse_play
 from .drawing import Style, draw_board
@@ -136,7 +137,9 @@ class Session:
         out = []
         if self.length > 1:
             out.append(f"Game {self.game_number}. Score: {self._score_text()}.")
-        self.game = new_game(self.dice_source, tuple(self.score), self.length)
+        scores = [g.score for g in self.finished] + [tuple(self.score)]
+        crawford = self.length > 1 and crawford_flags(scores, self.length)[-1]
+        self.game = new_game(self.dice_source, tuple(self.score), self.length, crawford)
         mine, theirs = self.game.opening
         first = "you play first" if self.game.turn == YOU else f"{self.them} plays first"
         out.append(f"You roll {mine}, {self.them} rolls {theirs}: {first}.")
