@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Backgammon move generation and whole-game speed against gnubg-nn and OpenSpiel, on one core.
+"""Backgammon move generation (batched, and one ``legal_plays`` call against one gnubg-nn
+``moves()`` call) and whole-game speed against gnubg-nn and OpenSpiel, on one core.
 
 Run: ``PYTHONPATH=. python scripts/bench_movegen.py [--json FILE]``; or import and call
 ``run(n_positions=..., seconds=..., out=print) -> dict``. The logic lives in

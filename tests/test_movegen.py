@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import games.backgammon as bg
 from games.backgammon.rules.board import start_board
+from games.backgammon.rules.legal import Plays
 
 OPENING_COUNTS = {
     (2, 1): 15, (3, 1): 16, (4, 1): 14, (5, 1): 8, (6, 1): 10, (3, 2): 17, (4, 2): 18,
@@ -261,6 +262,199 @@ def test_bad_shapes_raise():
         bg.legal_results_batch(np.zeros((3, 2, 25), np.int8), np.ones((2, 2), np.int64))
     with pytest.raises(ValueError, match="outside 1..6"):
         bg.legal_results_batch(np.stack([start_board()]), np.array([[0, 3]]))
+
+
+# ------------------------------------------------------- the lazy list legal_plays returns
+
+def eager_plays(board, d1, d2) -> list:
+    """legal_plays as it was before it turned lazy: checked by as_board and check_dice, then every
+    Play built at once from the generator's buffers."""
+    from games.backgammon.rules import movegen
+
+    b = bg.as_board(board)
+    d1, d2 = bg.check_dice(d1, d2)
+    bufs = movegen.new_buffers()
+    n = movegen.generate(b, d1, d2, *bufs)
+    return [bg.Play(bufs[0][i].copy(), bufs[1][i].copy()) for i in range(n)]
+
+
+def assert_same_plays(plays, eager):
+    assert len(plays) == len(eager) and bool(plays) == bool(eager)
+    assert plays == eager and eager == plays  # Play == Play: equal results, in the same order
+    for lazy, ref in zip(plays, eager):
+        assert lazy.key() == ref.key() and lazy.board.dtype == np.int8 and lazy.board.shape == (2, 25)
+        assert np.array_equal(lazy.moves, ref.moves) and lazy.notation == ref.notation
+    assert plays.boards.shape == (len(eager), 2, 25)
+    assert all(np.array_equal(b, p.board) for b, p in zip(plays.boards, eager))
+
+
+def test_lazy_plays_equal_eager_on_random_positions():
+    boards, dice = bg.random_positions(2000, seed=21)
+    more, more_dice = bar_and_bearoff_positions(1000, seed=22)
+    rng = np.random.default_rng(23)
+    for b, (d1, d2) in zip(np.concatenate([boards, more]), np.concatenate([dice, more_dice])):
+        eager = eager_plays(b, d1, d2)
+        assert_same_plays(bg.legal_plays(b, int(d1), int(d2)), eager)
+        # looked at in another order first (one play, from the end), then as a whole
+        plays = bg.legal_plays(b, d1, d2)
+        if eager:
+            k = int(rng.integers(len(eager)))
+            assert plays[k - len(eager)] == eager[k] and plays[k] is plays[k - len(eager)]
+        assert_same_plays(plays, eager)
+
+
+@pytest.mark.parametrize("form", ["int64", "list", "fortran", "reversed view", "read-only", "float"])
+def test_lazy_plays_from_other_board_forms(form):
+    """Boards that are not int8 C-contiguous arrays take the as_board path, with the same plays."""
+    boards, dice = bg.random_positions(200, seed=24)
+    for b, (d1, d2) in zip(boards, dice):
+        if form == "int64":
+            x = b.astype(np.int64)
+        elif form == "list":
+            x = b.tolist()
+        elif form == "fortran":
+            x = np.asfortranarray(b)
+        elif form == "reversed view":
+            x = b[::-1].copy()[::-1]  # the same board, a view with negative strides
+        elif form == "read-only":
+            x = b.copy()
+            x.flags.writeable = False
+        else:
+            x = b.astype(np.float64)
+        assert_same_plays(bg.legal_plays(x, d1, d2), eager_plays(b, d1, d2))
+
+
+def old_error(board, d1, d2):
+    """The error the eager legal_plays raised: as_board's first, then check_dice's (None: none)."""
+    try:
+        bg.as_board(board)
+        bg.check_dice(d1, d2)
+    except Exception as exc:  # noqa: BLE001 - compared whole, type and message
+        return type(exc), str(exc)
+    return None
+
+
+def test_errors_unchanged_on_perturbed_boards():
+    """Boards one random change away from real positions, half of them invalid: the same plays,
+    or the same error, as the eager path (the compiled check agrees with as_board)."""
+    rng = np.random.default_rng(25)
+    boards, dice = bg.random_positions(3000, seed=25)
+    n_bad = 0
+    for b, (d1, d2) in zip(boards, dice):
+        b = b.copy()
+        side, idx = int(rng.integers(2)), int(rng.integers(25))
+        b[side, idx] += int(rng.choice([-3, -1, 1, 2, 7]))
+        want = old_error(b, d1, d2)
+        if want is None:
+            assert_same_plays(bg.legal_plays(b, d1, d2), eager_plays(b, d1, d2))
+            continue
+        n_bad += 1
+        with pytest.raises(want[0]) as got:
+            bg.legal_plays(b, d1, d2)
+        assert str(got.value) == want[1]
+    assert n_bad > 500 and len(boards) - n_bad > 200  # both kinds were tried
+
+
+BAD_INPUTS = [  # (board, d1, d2): bad boards, bad dice, both (the board is reported first)
+    (np.zeros((2, 24), np.int8), 3, 1),
+    (np.zeros(50, np.int8), 3, 1),
+    (np.zeros((2, 25, 1), np.int8), 3, 1),
+    (np.zeros((25, 2), np.int8), 3, 1),
+    (np.full((2, 25), 0.5), 3, 1),
+    ([[0] * 25, [0] * 24], 3, 1),
+    ("board", 3, 1),
+    (start_board() - 1, 3, 1),
+    (start_board() * 2, 3, 1),
+    (start_board(), 0, 1),
+    (start_board(), 3, 7),
+    (start_board(), 2.5, 1),
+    (start_board(), "a", 1),
+    (start_board(), None, 1),
+    (start_board(), np.int64(9), 1),
+    (start_board(), float("inf"), 1),
+    (start_board() * 2, 0, 9),
+    (np.zeros((2, 24), np.int8), "x", 1),
+]
+
+
+@pytest.mark.parametrize("board,d1,d2", BAD_INPUTS)
+def test_errors_unchanged(board, d1, d2):
+    want = old_error(board, d1, d2)
+    assert want is not None
+    with pytest.raises(want[0]) as got:
+        bg.legal_plays(board, d1, d2)
+    assert str(got.value) == want[1]
+
+
+def test_one_compiled_version_whatever_the_input():
+    """Odd boards and dice never reach Numba as new argument types (each would compile anew)."""
+    from games.backgammon.rules import movegen
+
+    b = start_board()
+    for board, d1, d2 in [(b, 3, 1), (b.astype(np.int64), 3, 1), (b.tolist(), 3, 1), (np.asfortranarray(b), 3, 1),
+                          (b[::-1].copy()[::-1], 3, 1), (b, np.int32(3), np.uint8(1)), (b, 3.0, True)]:
+        bg.legal_plays(board, d1, d2)
+    for board, d1, d2 in BAD_INPUTS:
+        with pytest.raises((ValueError, OverflowError)):  # int(inf) raised OverflowError before, too
+            bg.legal_plays(board, d1, d2)
+    assert len(movegen.valid_board.signatures) == len(movegen.generate.signatures) == 1
+
+
+def test_dice_forms_accepted_as_before():
+    ref = eager_plays(start_board(), 4, 1)
+    for d1, d2 in [(4, 1), (np.int64(4), np.int8(1)), (4.0, 1.0), (4, True)]:
+        assert_same_plays(bg.legal_plays(start_board(), d1, d2), ref)
+
+
+def test_plays_list_contract():
+    from collections.abc import Sequence
+
+    plays = bg.legal_plays(start_board(), 3, 1)
+    as_list = list(plays)
+    assert type(as_list) is list and len(as_list) == len(plays) == 16
+    assert isinstance(plays, Sequence) and plays and plays == as_list and as_list == plays
+    assert plays[0] is plays[0] and plays[0] is as_list[0]  # built once, then kept
+    assert plays[-1] is plays[15] and plays[np.int64(2)] is plays[2] and plays[True] is plays[1]
+    with pytest.raises(IndexError):
+        plays[16]
+    with pytest.raises(IndexError):
+        plays[-17]
+    with pytest.raises(TypeError):
+        plays["0"]
+    assert isinstance(plays[2:5], Plays) and plays[2:5] == as_list[2:5] and plays[::-1] == as_list[::-1]
+    assert plays[5:5] == [] and not plays[5:5]
+    assert [p.notation for p in plays] == [p.notation for p in as_list]
+    assert as_list[3] in plays and plays.index(as_list[3]) == 3 and plays.count(as_list[3]) == 1
+    assert list(reversed(plays)) == as_list[::-1]
+    assert plays + [] == as_list and [] + plays == as_list and plays + plays == as_list + as_list
+    assert repr(plays) == repr(as_list) and repr(plays).startswith("[Play(")
+    assert plays != tuple(as_list) and plays != bg.legal_plays(start_board(), 4, 1)
+    assert plays == bg.legal_plays(start_board(), 3, 1)
+    with pytest.raises(TypeError):
+        hash(plays)
+    import copy
+    import pickle
+
+    for twin in (pickle.loads(pickle.dumps(plays)), copy.deepcopy(plays), copy.copy(plays)):
+        assert twin == plays and [p.notation for p in twin] == [p.notation for p in as_list]
+
+
+def test_no_play_is_an_empty_list():
+    b = make_board({24: 1}, {7: 2})
+    plays = bg.legal_plays(b, 6, 6)
+    assert plays == [] and [] == plays and not plays and len(plays) == 0 and list(plays) == []
+    assert repr(plays) == "[]" and plays.boards.shape == (0, 2, 25)
+    with pytest.raises(IndexError):
+        plays[0]
+
+
+def test_plays_outlive_the_next_call():
+    """Each call's plays own their arrays: later calls (same thread's buffers) change nothing."""
+    first = bg.legal_plays(start_board(), 6, 6)
+    notation = [p.notation for p in eager_plays(start_board(), 6, 6)]
+    for d1 in range(1, 7):
+        bg.legal_plays(start_board(), d1, 1)
+    assert [p.notation for p in first] == notation
 
 
 # -------------------------------------------------------------------- game loops

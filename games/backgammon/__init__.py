@@ -31,7 +31,7 @@ from .rules.board import (
 )
 from .rules.compiled_games import random_games, random_positions
 from .rules.ids import board_from_position_id, position_id
-from .rules.legal import NotationError, Play, legal_plays, legal_results_batch, parse_play
+from .rules.legal import NotationError, Play, Plays, legal_plays, legal_results_batch, parse_play
 from .rules.notation import format_moves
 from .ui.env import BackgammonEnv  # importing it registers "Backgammon-v0" with Gymnasium
 
@@ -52,7 +52,7 @@ def __getattr__(name):  # PEP 562: torch-side names load when first used
 
 
 __all__ = [
-    "Agent", "BackgammonEnv", "NotationError", "Play", "as_board", "board_from_position_id", "borne_off",
+    "Agent", "BackgammonEnv", "NotationError", "Play", "Plays", "as_board", "board_from_position_id", "borne_off",
     "check_dice", "format_moves", "game_result", "ids", "is_race", "legal_plays", "legal_results_batch",
     "load_agent", "parse_play", "pip_counts", "position_id", "pubeval122", "random_games", "random_positions",
     "records", "start_board", "swap_sides", "tesauro198",

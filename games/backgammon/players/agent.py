@@ -20,7 +20,7 @@ import torch
 from comparison import checkpoint
 
 from ..rules.board import as_board
-from .bots import Bot
+from .bots import Bot, result_boards
 from ..learn.dataset import get_encoding
 from ..rules.legal import legal_plays, legal_results_batch
 
@@ -51,7 +51,7 @@ class Agent(Bot):
         return self.model(x).numpy()
 
     def score_plays(self, board, plays):
-        return self.score_results(np.stack([p.board for p in plays]))
+        return self.score_results(result_boards(plays))
 
     def choose(self, board, d1, d2, rng=None):
         b = as_board(board)

@@ -27,6 +27,12 @@ WIN_SCORE = np.float32(99999999.0)
 """pubeval's score of a result where the mover has borne off all 15 (1e8 once in float32, as in gnubg)."""
 
 
+def result_boards(plays) -> np.ndarray:
+    """The result boards of ``plays`` (M, 2, 25): those ``legal_plays`` holds already, else stacked."""
+    boards = getattr(plays, "boards", None)
+    return boards if boards is not None else np.stack([p.board for p in plays])
+
+
 class Bot:
     """A player that scores plays; subclasses define :meth:`score_plays`.
 
@@ -234,7 +240,7 @@ class PubevalBot(Bot):
     name = "pubeval"
 
     def score_plays(self, board, plays):
-        results = np.stack([p.board for p in plays])
+        results = result_boards(plays)
         return pubeval_scores(results, is_race(board))
 
     def choose(self, board, d1, d2, rng=None):
@@ -251,6 +257,7 @@ class PubevalBot(Bot):
 
 __all__ = [
     "Bot",
+    "result_boards",
     "PubevalBot",
     "RandomBot",
     "WIN_SCORE",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rules.board import as_board, game_result, swap_sides
-from .bots import Bot
+from .bots import Bot, result_boards
 from ..rules.legal import legal_plays
 
 
@@ -54,7 +54,7 @@ class GnubgBot(Bot):
         return out
 
     def score_plays(self, board, plays):
-        return self.result_equities(np.stack([p.board for p in plays]))
+        return self.result_equities(result_boards(plays))
 
     def choose(self, board, d1, d2, rng=None):
         b = as_board(board)

@@ -4,11 +4,10 @@ Replaying a record generates each roll's legal results once; the written play, g
 plays (SGF ``A[]``, the shared analyses) and the training set all use that one list, instead of
 calling ``parse_play``, which would generate the plays again for every text it reads.
 
-:func:`find_written` follows ``rules.legal.parse_play`` exactly on the texts that name one legal
-play; for every other text, :func:`index_of_written` lets ``parse_play`` itself decide, so the
-reading rules and the error messages are parse_play's own (the second generation happens only
-on that rare path). A ``parse_play(board, d1, d2, text, plays=...)`` in the rules would make this
-module a thin wrapper.
+:func:`find_written` reads a text with parse_play's own rule (``rules.legal.read_written``) on
+the results at hand; for a text that names no single legal play, :func:`index_of_written` lets
+``parse_play`` itself decide, so the error messages are parse_play's own (the second generation
+happens only on that rare path).
 """
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ from typing import Optional
 import numpy as np
 
 from ..rules import movegen
-from ..rules.legal import NotationError, Play, parse_play
-from ..rules.notation import OFF_INDEX, mover_row_after, parse_parts
+from ..rules.legal import NotationError, Play, parse_play, read_written
+from ..rules.notation import parse_parts
 
 _local = threading.local()
 
@@ -47,28 +46,12 @@ def find_written(board: np.ndarray, results: np.ndarray, text: str) -> Optional[
     words some of those cases differently ("cannot move" with a play possible):
     :func:`index_of_written` gives parse_play's messages.
     """
-    parts = parse_parts(text)
     if len(results) == 0:
         return None
-    row = mover_row_after(board, parts)
-    same = np.flatnonzero((results[:, 1, :] == row).all(axis=1))
-    if len(same) <= 1:
-        return int(same[0]) if len(same) else None
-    # Equal mover's rows that differ in hits: the written points decide, as in parse_play. A play
-    # hits only where the text lands (every point named after a source), surely where a named
-    # landing point held a blot, and where the text says *.
-    named = {p for points, _h, _c in parts for p in points[1:] if p != OFF_INDEX}
-    blots = {p for p in named if board[0, 23 - p] == 1}
-    starred = {p for points, hits, _c in parts for p, h in zip(points, hits) if h}
-    fits = [int(i) for i in same if (blots | starred) <= hit_points(board, results[i]) <= named]
+    same, fits = read_written(board, results, parse_parts(text))
+    if len(same) == 1:
+        return same[0]
     return fits[0] if len(fits) == 1 else None
-
-
-def hit_points(board: np.ndarray, result: np.ndarray) -> set[int]:
-    """Points (mover's indices) where the play from ``board`` to ``result`` hit a blot."""
-    before = board[0, :24][::-1]  # the opponent's checkers in the mover's numbering
-    after = result[0, :24][::-1]
-    return {int(i) for i in np.nonzero((before == 1) & (after == 0))[0]}
 
 
 def index_of_written(board: np.ndarray, d1: int, d2: int, text: str, results: np.ndarray) -> Optional[int]:
@@ -105,4 +88,4 @@ def play_at(results: np.ndarray, moves: np.ndarray, index: int) -> Play:
     return Play(results[index], moves[index])
 
 
-__all__ = ["find_written", "hit_points", "index_of_result", "index_of_written", "play_at", "roll_results"]
+__all__ = ["find_written", "index_of_result", "index_of_written", "play_at", "roll_results"]

@@ -62,6 +62,8 @@ def as_board(board, name: str = "board") -> np.ndarray:
 
 def check_dice(d1, d2) -> tuple[int, int]:
     """Return the dice as ints, or raise ValueError when either is not in 1..6."""
+    if type(d1) is int and type(d2) is int and 0 < d1 < 7 and 0 < d2 < 7:
+        return d1, d2  # the common case, answered before the general loop (once per legal_plays)
     out = []
     for name, d in (("d1", d1), ("d2", d2)):
         try:

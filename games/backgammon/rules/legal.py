@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import index
 
 import numpy as np
 
@@ -61,22 +63,100 @@ class Play:
         return f"Play({self.notation!r})"
 
 
-def _generate(board: np.ndarray, d1: int, d2: int):
-    bufs = _buffers()
-    n = movegen.generate(board, d1, d2, *bufs)
-    out_b, out_m = bufs[0], bufs[1]
-    return out_b[:n].copy(), out_m[:n].copy()
+_INT8 = np.dtype(np.int8)  # compared with ==: arrays made by Numba carry an equal, not the same, dtype
 
 
-def legal_plays(board, d1: int, d2: int) -> list[Play]:
-    """Every distinct legal result of rolling d1-d2 on ``board`` (mover in row 1).
+class Plays(Sequence):
+    """The legal plays of one roll, as ``legal_plays`` returns them: a read-only list of ``Play``.
 
-    Returns [] when no checker can move. Raises ValueError for an invalid board or dice.
+    Each ``Play`` is built the first time it is looked at (and then kept, so ``plays[0] is
+    plays[0]``): building them all costs more than generating them, and most callers look at
+    one play, the count, or the boards. Apart from that it behaves as a list: ``len``, indexing
+    (a slice gives a ``Plays``), iteration, truthiness, ``==`` with a list or another ``Plays``,
+    ``in``, ``index``, ``+``, and a list's repr. ``list(plays)`` gives a real (mutable) list.
     """
-    b = as_board(board)
-    d1, d2 = check_dice(d1, d2)
-    boards, moves = _generate(b, d1, d2)
-    return [Play(boards[i], moves[i]) for i in range(len(boards))]
+
+    __slots__ = ("boards", "moves", "_built")
+
+    def __init__(self, boards: np.ndarray, moves: np.ndarray):
+        self.boards = boards  # (n, 2, 25) int8: every result at once, e.g. to score them together
+        self.moves = moves  # (n, 4, 3) int8: one move sequence per result, as Play.moves
+        self._built = None  # list of the Plays built so far (None where not yet), made on first use
+
+    def __len__(self) -> int:
+        return len(self.boards)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Plays(self.boards[i], self.moves[i])
+        built = self._built
+        if built is None:
+            built = self._built = [None] * len(self.boards)
+        p = built[i]  # a list's own IndexError and TypeError for a bad index
+        if p is None:
+            k = index(i)  # as a list reads it: plays[True] is plays[1], never a NumPy mask
+            p = built[k] = Play(self.boards[k], self.moves[k])
+        return p
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def _all(self) -> list[Play]:
+        """Every play, building those not built yet (in one pass: cheaper than one by one)."""
+        built = self._built
+        if built is None:
+            built = self._built = list(map(Play, self.boards, self.moves))
+        else:
+            for i, p in enumerate(built):
+                if p is None:
+                    built[i] = Play(self.boards[i], self.moves[i])
+        return built
+
+    def __eq__(self, other):
+        if isinstance(other, Plays):  # equal results in the same order, as Play == Play says
+            return self.boards.shape == other.boards.shape and bool((self.boards == other.boards).all())
+        if isinstance(other, list):
+            return self._all() == other
+        return NotImplemented
+
+    __hash__ = None  # a list is not hashable either
+
+    def __add__(self, other):
+        if isinstance(other, (list, Plays)):
+            return self._all() + list(other)
+        return NotImplemented
+
+    def __radd__(self, other):
+        if isinstance(other, list):
+            return other + self._all()
+        return NotImplemented
+
+    def __repr__(self):
+        return repr(self._all())
+
+
+def legal_plays(board, d1: int, d2: int) -> Plays:
+    """Every distinct legal result of rolling d1-d2 on ``board`` (mover in row 1), in the move
+    generator's order, as a list-like ``Plays``.
+
+    Returns an empty one (``== []``) when no checker can move. Raises ValueError for an invalid
+    board or dice.
+    """
+    try:
+        d1, d2 = check_dice(d1, d2)
+    except Exception:
+        as_board(board)  # a bad board is reported before bad dice, as always
+        raise
+    bufs = _buffers()
+    # The common case, an int8 C-contiguous (2, 25) array, is checked by one small compiled call.
+    # Any other input, and an invalid board, goes through as_board, which converts the one and
+    # raises for the other, naming what is wrong. The type test also keeps Numba from compiling a
+    # new version for another array type.
+    if not (type(board) is np.ndarray and board.dtype == _INT8 and board.ndim == 2 and board.flags.carray
+            and movegen.valid_board(board)):
+        board = as_board(board)
+    n = movegen.generate(board, d1, d2, *bufs)
+    return Plays(bufs[0][:n].copy(), bufs[1][:n].copy())
 
 
 def legal_results_batch(boards, dice) -> tuple[np.ndarray, np.ndarray]:
@@ -119,31 +199,42 @@ def parse_play(board, d1: int, d2: int, text: str) -> Play:
     parts = parse_parts(t)
     if not plays:
         raise NotationError(f"{d1}{d2}: no checker can move here, so {t!r} is illegal")
-    row = mover_row_after(b, parts)
-    same = [p for p in plays if np.array_equal(p.board[1], row)]
+    same, fits = read_written(b, plays.boards, parts)
     if not same:
         raise NotationError(_why_illegal(b, d1, d2, t, parts, plays))
     if len(same) == 1:
-        return same[0]
-    # Equal mover's rows that differ in hits: the written points decide. A play hits only where
-    # the text lands (every point named after a source), surely where a named landing point held
-    # a blot, and where the text says *.
-    named = {p for points, _h, _c in parts for p in points[1:] if p != OFF_INDEX}
-    blots = {p for p in named if b[0, 23 - p] == 1}
-    starred = {p for points, hits, _c in parts for p, h in zip(points, hits) if h}
-    fits = [p for p in same if (blots | starred) <= _hit_points(b, p) <= named]
+        return plays[same[0]]
     if len(fits) == 1:
-        return fits[0]
-    options = ", ".join(p.notation for p in (fits or same))
+        return plays[fits[0]]
+    options = ", ".join(plays[i].notation for i in (fits or same))
     if not fits:
         raise NotationError(f"{t!r} with {d1}{d2} names hits that no legal play makes; did you mean {options}?")
     raise NotationError(f"{t!r} with {d1}{d2} is ambiguous: it could be {options}; name the hit points")
 
 
-def _hit_points(board: np.ndarray, play: Play) -> set[int]:
-    """Points (mover's indices) where the play hit a blot."""
+def read_written(board: np.ndarray, results: np.ndarray, parts) -> tuple[list[int], list[int]]:
+    """Which of a roll's ``results`` (n, 2, 25) the written ``parts`` (:func:`parse_parts`) describe.
+
+    Returns (same, fits): the indices whose mover's row is the one the text leads to, and, among
+    them, those whose hits fit the text (same itself when it has at most one). Equal mover's rows
+    that differ in hits are told apart by the written points: a play hits only where the text
+    lands (every point named after a source), surely where a named landing point held a blot, and
+    where the text says *. The one reading rule of parse_play and of records replay.
+    """
+    row = mover_row_after(board, parts)
+    same = [int(i) for i in np.flatnonzero((results[:, 1, :] == row).all(axis=1))] if len(results) else []
+    if len(same) <= 1:
+        return same, same
+    named = {p for points, _h, _c in parts for p in points[1:] if p != OFF_INDEX}
+    blots = {p for p in named if board[0, 23 - p] == 1}
+    starred = {p for points, hits, _c in parts for p, h in zip(points, hits) if h}
+    return same, [i for i in same if (blots | starred) <= hit_points(board, results[i]) <= named]
+
+
+def hit_points(board: np.ndarray, result: np.ndarray) -> set[int]:
+    """Points (mover's indices) where the play from ``board`` to ``result`` hit a blot."""
     before = board[0, :24][::-1]  # opponent's checkers in the mover's numbering
-    after = play.board[0, :24][::-1]
+    after = result[0, :24][::-1]
     return {int(i) for i in np.nonzero((before == 1) & (after == 0))[0]}
 
 
@@ -172,4 +263,4 @@ def _why_illegal(board, d1, d2, text, parts, plays) -> str:
     return msg + "; legal plays include " + ", ".join(p.notation for p in plays[:6])
 
 
-__all__ = ["Play", "legal_plays", "legal_results_batch", "parse_play", "NotationError"]
+__all__ = ["Play", "Plays", "legal_plays", "legal_results_batch", "parse_play", "NotationError"]

@@ -195,6 +195,27 @@ def generate(board, d1, d2, out_boards, out_moves, table, table_keys, slots, wor
 
 
 @njit(cache=True)
+def valid_board(board):
+    """True when ``board`` passes the checks of ``board.as_board``: shape (2, 25), no negative
+    count, at most 15 checkers a side, no point held by both sides. Compiled, so a call from
+    Python need not pay for several NumPy passes; ``as_board`` still words the error."""
+    if board.shape[0] != 2 or board.shape[1] != 25:
+        return False
+    for side in range(2):
+        total = 0
+        for i in range(25):
+            if board[side, i] < 0:
+                return False
+            total += board[side, i]
+        if total > 15:
+            return False
+    for i in range(24):  # the mover's index i faces the opponent's 23 - i
+        if board[1, i] > 0 and board[0, 23 - i] > 0:
+            return False
+    return True
+
+
+@njit(cache=True)
 def new_buffers():
     """Scratch arrays for ``generate``, in its argument order after the dice (one per thread):
     out_boards, out_moves, table, table_keys, slots, work_board, work."""
