@@ -146,6 +146,9 @@ def run_command(args) -> int:
         args.encoding = args.encoding or game.default_encoding  # stored in the model file's meta
         featurize = game.featurize(args.encoding)
         train, valid = load_data(args, game)
+        import torch
+
+        torch.manual_seed(args.seed)  # the initial weights too: a fixed --seed reproduces a run
         model = build_model(args, game, game.feature_shape(args.encoding))
     except (ValueError, FileNotFoundError, CheckpointError) as e:  # GameError is a ValueError
         print(f"train: {e}", file=sys.stderr)

@@ -88,6 +88,19 @@ def test_train_resume_agent_and_accuracy(record_dir, tmp_path, capsys):
     assert "pubeval" in text and "m.pt" in text and "top-1" in text
 
 
+def test_a_fixed_seed_reproduces_a_run(record_dir, tmp_path):
+    """The initial weights come from --seed as well as the batch order: two runs, one model."""
+    weights = []
+    for k in range(2):
+        out = tmp_path / f"m{k}.pt"
+        assert cli.main(["train", "--records", str(record_dir), "--cache", str(tmp_path / "cache"), "--workers", "1",
+                         "--encoding", "tesauro198", "--hidden", "8", "--epochs", "1", "--max-steps", "3",
+                         "--seed", "5", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
+        weights.append(checkpoint.read(out)["state_dict"])
+    assert weights[0].keys() == weights[1].keys()
+    assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
+
+
 def test_train_reports_bad_input_without_traceback(tmp_path, capsys):
     assert cli.main(["train", "--records", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.pt"),
                      "--no-progress"]) == 2
