@@ -55,6 +55,12 @@ class Routing:
     dropped: float | Tensor = 0.0  # of which none was made (over capacity, or a token no expert picked)
     routed: Tensor | None = None  # (B, T) mass of each token on picked experts; the rest on the average
     hard_expert: Tensor | None = None  # (B,) int64 when every token of a position goes to one expert
+    # The sparse form of combine, for a scorer that computes only what is routed (None for Soft MoE,
+    # whose weights have no picks): combine = gates + rest / E. Shapes (B, T, E) and (B, T) for
+    # token-level routers, (B, E) and (B,) for routers of whole positions (gate, phase, preference).
+    picked: Tensor | None = None  # bool: the pairs read by their own expert
+    gates: Tensor | None = None  # the weight of each picked pair, 0 elsewhere
+    rest: Tensor | None = None  # the weight read through the experts' average; None when always 0 (hard routers)
 
 
 class Router(nn.Module):
@@ -95,24 +101,25 @@ def _check_coef(router: str, **values) -> None:
 UNPICKED = ("mean", "renormalize")
 
 
-def mix_with_mean(p: Tensor, picked: Tensor, unpicked: str = "mean") -> tuple[Tensor, Tensor]:
+def mix_with_mean(p: Tensor, picked: Tensor, unpicked: str = "mean") -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Combine weights from probabilities p (..., E) and a picked mask (..., E); they sum to one.
 
     Picked experts get their probability. ``unpicked="mean"``: the mass left over is spread
     evenly over all experts (the experts' average reads the token). ``"renormalize"``: the
     picked probabilities are scaled to sum to one instead (Mixtral-style; with one pick per
     token the main loss then gives the router no gradient), and only a token with no pick at
-    all is read by the experts' average. Returns (combine, routed mass (...)).
+    all is read by the experts' average. Returns (combine, routed mass (...), gates, rest), the
+    last two the sparse form combine = gates + rest / E (:attr:`Routing.gates`, :attr:`Routing.rest`).
     """
     on_picked = p * picked.to(p.dtype)  # (..., E)
     routed = on_picked.sum(-1)  # (...)
-    uniform = (1.0 - routed) / p.shape[-1]
+    rest = 1.0 - routed
     if unpicked == "renormalize":
         any_pick = picked.any(-1)
-        combine = torch.where(any_pick.unsqueeze(-1), on_picked / routed.clamp_min(1e-30).unsqueeze(-1),
-                              uniform.unsqueeze(-1).expand_as(p))
-        return combine, any_pick.to(p.dtype)
-    return on_picked + uniform.unsqueeze(-1), routed
+        gates = torch.where(any_pick.unsqueeze(-1), on_picked / routed.clamp_min(1e-30).unsqueeze(-1), 0.0)
+        combine = torch.where(any_pick.unsqueeze(-1), gates, (rest / p.shape[-1]).unsqueeze(-1).expand_as(p))
+        return combine, any_pick.to(p.dtype), gates, (~any_pick).to(p.dtype)
+    return on_picked + (rest / p.shape[-1]).unsqueeze(-1), routed, on_picked, rest
 
 
 def _check_unpicked(router: str, unpicked: str) -> str:
@@ -210,13 +217,14 @@ class TokenChoiceRouter(_LearnedTokenRouter):
             picked = asked
         else:
             picked = capacity_mask(top_e, top_p[..., 0], E, self.capacity)
-        combine, routed = mix_with_mean(p, picked, self.unpicked)
+        combine, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, asked) + self.z_coef * z_loss(logits)
         n_picked = picked.sum()
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
-                       attempted=float(B * T * k), dropped=(B * T * k - n_picked).detach(), routed=routed.detach())
+                       attempted=float(B * T * k), dropped=(B * T * k - n_picked).detach(), routed=routed.detach(),
+                       picked=picked, gates=gates, rest=rest)
 
 
 def capacity_mask(top_e: Tensor, priority: Tensor, n_experts: int, capacity: int) -> Tensor:
@@ -270,11 +278,12 @@ class ExpertChoiceRouter(_LearnedTokenRouter):
         logits = self.logits(x)  # (B, T, E)
         p = softmax(logits)
         picked = top_mask(p, self.capacity, dim=1)  # (B, T, E): each expert's c tokens
-        combine, routed = mix_with_mean(p, picked, self.unpicked)
+        combine, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)
         aux = self.z_coef * z_loss(logits) if self.training else logits.new_zeros(())
         n_unpicked = (~picked.any(-1)).sum()
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
-                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach())
+                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach(),
+                       picked=picked, gates=gates, rest=rest)
 
 
 class USMoERouter(_LearnedTokenRouter):
@@ -312,13 +321,14 @@ class USMoERouter(_LearnedTokenRouter):
         logits = self.logits(x)  # (B, T, E)
         p = softmax(logits)
         picked = top_mask(self.unified_score(logits).reshape(B, T * E), self.n_pairs, dim=1).view(B, T, E)
-        combine, routed = mix_with_mean(p, picked, self.unpicked)
+        combine, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, picked) + self.z_coef * z_loss(logits)
         n_unpicked = (~picked.any(-1)).sum()
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
-                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach())
+                       attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach(),
+                       picked=picked, gates=gates, rest=rest)
 
 
 class SoftRouter(Router):
@@ -397,7 +407,7 @@ class PhaseRouter(Router):
         expert = x[:, self.phase_token, self.phase_features].argmax(-1)  # (B,)
         onehot = F.one_hot(expert, self.n_experts).to(x.dtype)  # (B, E)
         return Routing(onehot.unsqueeze(1).expand(B, T, self.n_experts), onehot.detach().sum(0).to(torch.float64),
-                       x.new_zeros(()), hard_expert=expert)
+                       x.new_zeros(()), hard_expert=expert, picked=onehot > 0, gates=onehot)
 
 
 class _PositionRouter(Router):
@@ -441,12 +451,12 @@ class GateRouter(_PositionRouter):
             logits = logits + self.noise_std * torch.randn_like(logits)
         p = softmax(logits)
         picked = top_mask(p, self.top_k, dim=-1)
-        weights, routed = mix_with_mean(p, picked, self.unpicked)  # (B, E), (B,)
+        weights, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)  # (B, E), (B,), (B, E), (B,)
         aux = logits.new_zeros(())
         if self.training:
             aux = self.balance_coef * balance_loss(p, picked) + self.z_coef * z_loss(logits)
         return Routing(weights.unsqueeze(1).expand(B, T, self.n_experts), picked.sum(0).detach().to(torch.float64),
-                       aux, routed=routed.detach().unsqueeze(1).expand(B, T))
+                       aux, routed=routed.detach().unsqueeze(1).expand(B, T), picked=picked, gates=gates, rest=rest)
 
 
 class PreferenceRouter(_PositionRouter):
@@ -465,7 +475,7 @@ class PreferenceRouter(_PositionRouter):
         expert = self.expert_preferences(x).argmax(-1)  # (B,)
         onehot = F.one_hot(expert, self.n_experts).to(x.dtype)
         return Routing(onehot.unsqueeze(1).expand(B, T, self.n_experts), onehot.detach().sum(0).to(torch.float64),
-                       x.new_zeros(()), hard_expert=expert)
+                       x.new_zeros(()), hard_expert=expert, picked=onehot > 0, gates=onehot)
 
 
 ROUTERS: dict[str, type[Router]] = {

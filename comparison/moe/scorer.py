@@ -18,11 +18,15 @@ Routers (:mod:`comparison.moe.routers`) make every token's weights sum to one (S
 T over the position), so a net whose experts are copies of one dense first layer scores as
 that dense net whatever its router does: sparse upcycling (:mod:`comparison.moe.upcycle`).
 
-Compute: a token-level router's weights are dense (the picked experts plus the experts'
-average for the rest), and the first layer is computed as one matmul of the weighted tokens
-(B, E * T * d) by the stacked experts (E * T * d, H): E times the dense first layer, small
-at these sizes (d about 12, E up to 8). Hard routers (phase, preference) run only the chosen
-expert of each position.
+Compute (:mod:`comparison.moe.dispatch`): a router that picks gives its weights as picked
+gates plus a remainder read by the experts' average, c[t, e] = gates[t, e] + rest[t] / E, and
+the scorer computes only the picked (token, expert) pairs, each through its block, plus one
+matmul of dense size against the average W_mean = mean_e W_e: with k experts per token,
+(k + 1) times the dense first layer. Hard routers (phase, preference) run only the chosen
+expert of each position. Soft MoE has no picks: every slot mixes every token of the
+position, so every expert reads every token and its first layer is the dense formula below
+(the slots folded into c; E times the dense first layer however many slots per expert).
+``sparse = False`` computes every router through that dense formula, the reference.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from ..models import ACTIVATIONS, BaseScorer
+from .dispatch import picked_positions, sparse_first_layer
 from .preferences import preference_loss
 from .routers import ROUTERS, Router
 
@@ -70,6 +75,7 @@ class MoEScorer(BaseScorer):
         self.trunk = make_trunk(self.hidden, activation)
         self.aux_loss: Tensor = torch.zeros(())
         self.track_stats = True
+        self.sparse = True  # compute only what is routed; False: the dense formula for every router (reference)
         self._reset_stats()
 
     # ------------------------------------------------------------------ config
@@ -91,8 +97,8 @@ class MoEScorer(BaseScorer):
     def forward(self, x: Tensor) -> Tensor:  # (B, T, d) -> (B,)
         self._check(x)
         routing = self.router(x)
-        if routing.hard_expert is not None:
-            h = self._first_layer_hard(x, routing.hard_expert)
+        if self.sparse and routing.picked is not None:
+            h = sparse_first_layer(x, routing.picked, routing.gates, routing.rest, self.expert_weight, self.bias)
         else:
             h = self.first_layer(x, routing.combine)
         self.aux_loss = routing.aux_loss if self.training else x.new_zeros(())
@@ -110,13 +116,8 @@ class MoEScorer(BaseScorer):
 
     def _first_layer_hard(self, x: Tensor, expert: Tensor) -> Tensor:
         """Each position through its one expert: (B, T, d), (B,) -> (B, H)."""
-        flat = x.reshape(x.shape[0], -1)
-        h = flat.new_empty(flat.shape[0], self.hidden[0])
-        for e in range(self.n_experts):
-            rows = (expert == e).nonzero().squeeze(1)
-            if len(rows):
-                h[rows] = flat[rows] @ self.expert_weight[e]
-        return h + self.bias
+        onehot = torch.nn.functional.one_hot(expert, self.n_experts).to(x.dtype)  # (B, E)
+        return picked_positions(x, onehot > 0, onehot, self.expert_weight) + self.bias
 
     def expert_scores(self, x: Tensor) -> Tensor:
         """Every expert on its own (all tokens to it): (B, T, d) -> (B, E)."""

@@ -11,6 +11,8 @@ from typing import Optional, Union
 
 import numpy as np
 
+from ..rules.board import swap_sides
+
 
 class RecordError(ValueError):
     """Something in a record that cannot be read or replayed legally.
@@ -144,7 +146,7 @@ class Game:
         """The last position reached, from player 0's side (player 0 in row 1)."""
         for a in reversed(self.actions):
             if isinstance(a, CheckerPlay):
-                return a.result if a.player == 0 else np.ascontiguousarray(a.result[::-1])
+                return a.result if a.player == 0 else swap_sides(a.result)
         return None
 
     def __repr__(self) -> str:
