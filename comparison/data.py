@@ -8,6 +8,8 @@ the one the expert chose. A :class:`DecisionSet` keeps G groups in flat arrays:
     chosen   (G,)      index of the expert's candidate *within* its group
     meta     {name: (G, ...) array}  per-decision facts for splits and reports (date, player, ...)
     tables   {name: array}           anything else, e.g. the file names that meta["file"] indexes
+    targets  (M, K) float32 or None  optional absolute targets per candidate (e.g. an engine's outcome
+                                     probabilities); NaN rows where a candidate has none
 
 Features are computed per batch by a game-supplied ``featurize(items) -> float32 (M, ...)``, so the
 cache stays small (50 bytes a backgammon candidate instead of ~1 KB of floats) and one cache
@@ -32,6 +34,7 @@ class DecisionSet:
     chosen: np.ndarray
     meta: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
+    targets: Optional[np.ndarray] = None
 
     def __post_init__(self):
         self.offsets = np.asarray(self.offsets, dtype=np.int64)
@@ -45,6 +48,10 @@ class DecisionSet:
         for k, v in self.meta.items():
             if len(v) != g:
                 raise ValueError(f"meta[{k!r}] has {len(v)} entries for {g} decisions")
+        if self.targets is not None:
+            self.targets = np.asarray(self.targets, dtype=np.float32)
+            if self.targets.ndim != 2 or len(self.targets) != len(self.items):
+                raise ValueError(f"targets must be (M, K) for the {len(self.items)} candidates, got {self.targets.shape}")
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -68,13 +75,16 @@ class DecisionSet:
         offsets = np.zeros(len(index) + 1, np.int64)
         np.cumsum(sizes, out=offsets[1:])
         return DecisionSet(self.items[rows], offsets, self.chosen[index],
-                           {k: v[index] for k, v in self.meta.items()}, dict(self.tables))
+                           {k: v[index] for k, v in self.meta.items()}, dict(self.tables),
+                           None if self.targets is None else self.targets[rows])
 
     def save(self, path) -> None:
         """Write an .npz atomically (a reader never sees half a file)."""
         arrays = {"items": self.items, "offsets": self.offsets, "chosen": self.chosen}
         arrays.update({f"meta.{k}": v for k, v in self.meta.items()})
         arrays.update({f"table.{k}": v for k, v in self.tables.items()})
+        if self.targets is not None:
+            arrays["targets"] = self.targets
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
@@ -82,7 +92,8 @@ class DecisionSet:
         with np.load(path, allow_pickle=False) as z:
             meta = {k[5:]: z[k] for k in z.files if k.startswith("meta.")}
             tables = {k[6:]: z[k] for k in z.files if k.startswith("table.")}
-            return cls(z["items"], z["offsets"], z["chosen"], meta, tables)
+            targets = z["targets"] if "targets" in z.files else None
+            return cls(z["items"], z["offsets"], z["chosen"], meta, tables, targets)
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -115,6 +126,7 @@ class Batch:
     group: torch.Tensor    # (M,) int64: decision of each row, 0..G-1
     offsets: torch.Tensor  # (G+1,) int64
     chosen: torch.Tensor   # (G,) int64: row of the expert's candidate (global index into M)
+    targets: Optional[torch.Tensor] = None  # (M, K) float32 absolute targets, NaN rows where none
 
     @property
     def n_groups(self) -> int:
@@ -122,7 +134,7 @@ class Batch:
 
     def to(self, device) -> "Batch":
         return Batch(self.x.to(device, non_blocking=True), self.group.to(device), self.offsets.to(device),
-                     self.chosen.to(device))
+                     self.chosen.to(device), None if self.targets is None else self.targets.to(device))
 
 
 def make_batch(data: DecisionSet, index: np.ndarray, featurize: Optional[Callable]) -> Batch:
@@ -135,8 +147,9 @@ def make_batch(data: DecisionSet, index: np.ndarray, featurize: Optional[Callabl
     np.cumsum(sizes, out=offsets[1:])
     group = np.repeat(np.arange(len(index), dtype=np.int64), sizes)
     chosen = offsets[:-1] + data.chosen[index]
+    targets = None if data.targets is None else torch.from_numpy(np.ascontiguousarray(data.targets[rows]))
     return Batch(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(group),
-                 torch.from_numpy(offsets), torch.from_numpy(chosen))
+                 torch.from_numpy(offsets), torch.from_numpy(chosen), targets)
 
 
 def batch_indices(n: int, batch_size: int, shuffle: bool, seed=None, rank: int = 0, world: int = 1) -> list:

@@ -85,7 +85,10 @@ class Game(Protocol):
         ``phase_features``); ``{}`` for routers that need nothing from the game."""
 
     def commands(self) -> Sequence[Command]:
-        """The game's own command-line entries (``train`` is the framework's)."""
+        """The game's own command-line entries (``train`` is the framework's).
+
+        Optional, outside the protocol: ``outcome_levels``, the increasing points a game can be won
+        by (backgammon (1, 2, 3)), which ``train --model outcome`` reads; plain win / loss without it."""
 
     def command_groups(self) -> Mapping[str, str]:
         """One-line help of each command group in :meth:`commands`, keyed by the group's words

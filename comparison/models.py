@@ -95,6 +95,10 @@ def from_config(config: dict) -> nn.Module:
         from comparison import moe
 
         return moe.from_config(config)
+    if kind == "outcome":
+        from comparison import outcomes
+
+        return outcomes.from_config(config)
     raise ValueError(f"unknown scorer kind {kind!r} in config")
 
 

@@ -55,7 +55,12 @@ def add_arguments(p) -> None:
     d.add_argument("--workers", type=int, default=2, help="processes reading records (default 2)")
 
     m = p.add_argument_group("model")
-    m.add_argument("--model", default="mlp", choices=("linear", "mlp", "moe"), help="scorer (default mlp)")
+    m.add_argument("--model", default="mlp", choices=("linear", "mlp", "moe", "outcome"),
+                   help="scorer (default mlp); outcome: an MLP whose score is the equity of its outcome "
+                        "probabilities (comparison.outcomes)")
+    m.add_argument("--target-weight", type=float, default=1.0,
+                   help="--model outcome: weight of the absolute targets' loss where the records carry targets "
+                        "(default 1)")
     m.add_argument("--hidden", default="128", help="hidden widths, e.g. 128 or 256,64 (default 128)")
     m.add_argument("--activation", default="relu", help="relu, tanh, sigmoid or gelu (default relu)")
     m.add_argument("--router", default="token_choice", help="mixture-of-experts router (--model moe)")
@@ -108,12 +113,18 @@ def load_data(args, game):
 def build_model(args, game, feature_shape):
     from comparison import checkpoint, models
 
+    # a dense scorer reads token encodings flattened (the dense model --upcycle-from starts from)
+    d_in = 1
+    for n in feature_shape:
+        d_in *= n
     if args.model in ("linear", "mlp"):
-        # a dense scorer reads token encodings flattened (the dense model --upcycle-from starts from)
-        d_in = 1
-        for n in feature_shape:
-            d_in *= n
         return models.build_scorer(args.model, d_in=d_in, hidden=_hidden(args.hidden), activation=args.activation)
+    if args.model == "outcome":
+        from comparison import outcomes
+
+        # the game's levels of points (backgammon: single, gammon, backgammon); plain win / loss if it has none
+        levels = tuple(getattr(game, "outcome_levels", (1,)))
+        return outcomes.build_outcome_scorer(d_in, _hidden(args.hidden), args.activation, levels, args.target_weight)
     from comparison import moe
 
     try:

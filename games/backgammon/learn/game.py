@@ -45,6 +45,8 @@ class BackgammonGame:
     encodings = ("tesauro198", "pubeval122", "extended", "tokens")
     default_encoding = "extended"
     phase_names = PHASE_NAMES  # the experts of the phase router, in order
+    # optional member: points of a single game, a gammon, a backgammon (comparison.outcomes' levels)
+    outcome_levels = (1, 2, 3)
 
     def featurize(self, encoding: str):
         from .dataset import get_encoding
