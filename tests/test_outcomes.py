@@ -21,7 +21,7 @@ def test_probabilities_are_consistent_by_construction():
 
 
 def test_equity_is_gnubgs_cubeless_equity():
-    from games.backgammon.players.gnubg import cubeless_equity  # written independently, for gnubg's numbers
+    from games.backgammon.rules.scoring import cubeless_equity  # the game's own rule, written apart
 
     rng = np.random.default_rng(1)
     p = outcomes.probabilities_from_logits(torch.tensor(rng.normal(size=(300, 5)) * 3), 3)
@@ -107,3 +107,25 @@ def test_train_command_builds_an_outcome_model(tmp_path):
                      "--max-steps", "3", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
     model = checkpoint.load(out).model
     assert isinstance(model, outcomes.OutcomeScorer) and model.levels == (1.0, 2.0, 3.0)
+
+
+def test_agent_evaluates_positions_from_the_player_on_roll():
+    import games.backgammon as bg
+    from games.backgammon.players.agent import Agent
+
+    torch.manual_seed(4)
+    agent = Agent(outcomes.build_outcome_scorer(198, hidden=(16,)), "tesauro198")
+    boards, dice = bg.random_positions(200, seed=5)
+    for b, (d1, d2) in zip(boards[:40], dice[:40]):
+        ev = agent.evaluate(b)
+        assert 0 <= ev.win_backgammon <= ev.win_gammon <= ev.win <= 1
+        assert 0 <= ev.lose_backgammon <= ev.lose_gammon <= 1 - ev.win + 1e-6
+        assert -3 <= ev.equity <= 3
+        # a play's score is the mover's equity after it: minus the evaluation of the opponent on roll
+        ranked = agent.rank(b, int(d1), int(d2))
+        for play, score in ranked[:3]:
+            assert score == pytest.approx(-agent.evaluate(bg.swap_sides(play.board)).equity, abs=1e-5)
+        assert [s for _, s in ranked] == sorted((s for _, s in ranked), reverse=True)
+    dense = Agent(models.build_scorer("mlp", d_in=198, hidden=(8,)), "tesauro198")
+    with pytest.raises(ValueError, match="no outcome heads"):
+        dense.evaluate(bg.start_board())

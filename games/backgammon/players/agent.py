@@ -11,6 +11,7 @@ ranking is consistent; ``choose_batch`` plays many positions with one forward pa
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import torch
 
 from comparison import checkpoint
 
-from ..rules.board import as_board
+from ..rules.board import as_board, swap_sides
+from ..rules.scoring import cubeless_equity
 from .bots import Bot, result_boards
 from ..learn.dataset import get_encoding
 from ..rules.legal import legal_plays, legal_results_batch
@@ -32,8 +34,25 @@ def default_model_path() -> Path:
     return Path(str(resources.files("games.backgammon").joinpath("data", DEFAULT_MODEL)))
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """Cubeless outcome probabilities of the player on roll, before rolling (gnubg's convention:
+    gammon figures include backgammons), and the equity they give."""
+
+    win: float
+    win_gammon: float
+    win_backgammon: float
+    lose_gammon: float
+    lose_backgammon: float
+    equity: float
+
+
 class Agent(Bot):
-    """A trained scorer playing backgammon: the highest V among the legal results."""
+    """A trained scorer playing backgammon: the highest V among the legal results.
+
+    With an outcome model (``comparison.outcomes``) V is the mover's cubeless equity after the
+    play, and :meth:`evaluate` says how good a position is.
+    """
 
     def __init__(self, model: torch.nn.Module, encoding: str, name: str = "model", meta: dict | None = None):
         self.model = model.eval()
@@ -48,7 +67,26 @@ class Agent(Bot):
         if len(results) == 0:
             return np.zeros(0, np.float32)
         x = torch.from_numpy(np.ascontiguousarray(self.featurize(results), dtype=np.float32))
-        return self.model(x).numpy()
+        equity = getattr(self.model, "equity", None)  # an outcome model: its calibrated V, same order
+        return (equity(x) if equity is not None else self.model(x)).numpy()
+
+    @torch.inference_mode()
+    def evaluate(self, board) -> Evaluation:
+        """How good ``board`` is for the player on roll (``board[1]``), before rolling.
+
+        The net scores positions right after a play, for the side that played: the position with
+        the sides swapped is the opponent's just-played one, so the player on roll's chances are
+        its mirror (win = 1 - the opponent's win, gammons swap sides, equity negated).
+        """
+        probabilities = getattr(self.model, "probabilities", None)
+        if probabilities is None:
+            raise ValueError(f"model {self.name!r} has no outcome heads (train it with --model outcome): "
+                             "its scores order plays but do not say how good a position is")
+        b = swap_sides(as_board(board))[None]
+        x = torch.from_numpy(np.ascontiguousarray(self.featurize(b), dtype=np.float32))
+        w, wg, wbg, lg, lbg = (float(v) for v in probabilities(x)[0])  # the opponent's view
+        mine = (1.0 - w, lg, lbg, wg, wbg)
+        return Evaluation(*mine, equity=cubeless_equity(mine))
 
     def score_plays(self, board, plays):
         return self.score_results(result_boards(plays))
@@ -102,4 +140,4 @@ def load_agent(path=None, threads: int | None = None) -> Agent:
     return Agent(ck.model, encoding, name="default" if path is None else p.stem, meta=ck.meta)
 
 
-__all__ = ["Agent", "default_model_path", "load_agent"]
+__all__ = ["Agent", "Evaluation", "default_model_path", "load_agent"]

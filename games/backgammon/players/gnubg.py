@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..rules.board import as_board, game_result, swap_sides
+from ..rules.scoring import cubeless_equity
 from .bots import Bot, result_boards
 from ..rules.legal import legal_plays
 
@@ -25,12 +26,6 @@ def import_gnubg():
         raise ImportError("gnubg players need the optional gnubg-nn module (GPL): "
                           "pip install gnubg-nn   (or: pip install -e '.[test]')") from e
     return gnubg_nn
-
-
-def cubeless_equity(probs) -> float:
-    """Money equity of gnubg's 5 probabilities (win, win gammon, win bg, lose gammon, lose bg)."""
-    w, wg, wbg, lg, lbg = probs
-    return 2.0 * w - 1.0 + wg + wbg - lg - lbg
 
 
 class GnubgBot(Bot):

@@ -51,4 +51,11 @@ def game_result(board: np.ndarray) -> int:
     return 0
 
 
-__all__ = ["game_result", "points_won", "points_won_batch"]
+def cubeless_equity(probs) -> float:
+    """Cubeless money equity of the five outcome probabilities (win, win gammon, win backgammon,
+    lose gammon, lose backgammon; gnubg's convention: gammons include backgammons)."""
+    w, wg, wbg, lg, lbg = (float(p) for p in probs)
+    return 2.0 * w - 1.0 + wg + wbg - lg - lbg
+
+
+__all__ = ["cubeless_equity", "game_result", "points_won", "points_won_batch"]
