@@ -652,3 +652,11 @@ def test_analysed_choices_are_among_our_candidates(corpus):
 def test_all_analysed_choices_are_among_our_candidates(corpus):
     ds = [d for _p, m in corpus for d in records.decisions(m)]
     assert check_analysed_decisions(ds) > 90_000
+
+
+def test_the_default_analysis_file_is_found(shared_data_dir):
+    """bench accuracy and analysis targets find gnubg's analyses beside the checkout by default."""
+    from games.backgammon.commands.accuracy import DEFAULT_ANALYSIS
+
+    assert records.shared_data_dir().resolve() == shared_data_dir.resolve()
+    assert DEFAULT_ANALYSIS == records.default_analysis_path() and DEFAULT_ANALYSIS.is_file()

@@ -20,10 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..records import default_analysis_path
+
 # decisions by kind: contact, race, and races where the mover bears off (rules.phases.mover_bearing_off);
 # not the game phase the phase router reads, whose "bear-off" needs both sides home
 PHASES = ("contact", "race", "bearing off")
-DEFAULT_ANALYSIS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "human-analysis" / "lasse-4ply.jsonl.gz"
+DEFAULT_ANALYSIS = default_analysis_path()
 
 
 def add_arguments(p) -> None:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]  # commands/ < backgammon/ < games/ < the checkout
 CHUNK = 10_000
 FIRST_PLAY_CODE = (
     "import time; t=time.time(); import games.backgammon as bg; "

@@ -72,12 +72,28 @@ def corpus_dir() -> Path:
     return Path(str(resources.files("games.backgammon").joinpath("data", "corpus")))
 
 
+def shared_data_dir() -> Path:
+    """The project's shared data (human records, gnubg's analyses) in a source checkout:
+    ``$COMPARISON_SHARED_DATA``, else ``../shared/data`` beside the checkout. It may not exist."""
+    import os
+
+    env = os.environ.get("COMPARISON_SHARED_DATA")
+    return Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def default_analysis_path() -> Path:
+    """GNU Backgammon's 4-ply analyses of the shared human matches (checker plays)."""
+    return shared_data_dir() / "human-analysis" / "lasse-4ply.jsonl.gz"
+
+
 def _is_sgf(name: str, text: str) -> bool:
     head = text.lstrip()[:200]
     return head.startswith("(;") or (Path(name).suffix.lower() == ".sgf" and head.startswith("("))
 
 
 __all__ = [
+    "default_analysis_path",
+    "shared_data_dir",
     "read_match",
     "decisions",
     "write_mat",
