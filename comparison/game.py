@@ -71,7 +71,9 @@ class Game(Protocol):
         """The decisions of every record file under ``paths`` (files or folders).
 
         ``meta["file"]`` (G,) must give each decision's record file as an int (held-out validation
-        takes whole files). Missing paths raise FileNotFoundError, unusable records ValueError."""
+        takes whole files). Missing paths raise FileNotFoundError, unusable records ValueError.
+        A game that offers absolute targets per candidate (``DecisionSet.targets``) takes a
+        keyword ``targets=SOURCE`` too; ``train --targets`` passes it only when asked."""
 
     def chronological_order(self, data: DecisionSet) -> np.ndarray:
         """A per-decision sort key (G,): larger = later (``--split date`` holds out the latest files)."""

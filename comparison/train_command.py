@@ -58,6 +58,9 @@ def add_arguments(p) -> None:
     m.add_argument("--model", default="mlp", choices=("linear", "mlp", "moe", "outcome"),
                    help="scorer (default mlp); outcome: an MLP whose score is the equity of its outcome "
                         "probabilities (comparison.outcomes)")
+    m.add_argument("--targets", metavar="SOURCE",
+                   help="--model outcome: absolute targets per candidate, as the game offers them "
+                        "(backgammon: analysis or analysis:PATH, gnubg's analysed probabilities)")
     m.add_argument("--target-weight", type=float, default=1.0,
                    help="--model outcome: weight of the absolute targets' loss where the records carry targets "
                         "(default 1)")
@@ -96,7 +99,10 @@ def load_data(args, game):
     from comparison.data import split_latest
 
     paths = args.records or [game.default_records()]
-    data = game.build_dataset(paths, cache_dir=args.cache, workers=args.workers, progress=not args.no_progress)
+    # absolute targets only where asked (a game may not offer any); held-out decisions never train on them
+    extra = {"targets": args.targets} if args.targets else {}
+    data = game.build_dataset(paths, cache_dir=args.cache, workers=args.workers, progress=not args.no_progress,
+                              **extra)
     if args.valid_records:
         valid = game.build_dataset(args.valid_records, cache_dir=args.cache, workers=args.workers,
                                    progress=not args.no_progress)
@@ -155,6 +161,8 @@ def run_command(args) -> int:
     try:
         game = get_game(args.game)
         args.encoding = args.encoding or game.default_encoding  # stored in the model file's meta
+        if args.targets and args.model != "outcome":
+            raise ValueError("--targets: only an outcome model (--model outcome) learns from absolute targets")
         featurize = game.featurize(args.encoding)
         train, valid = load_data(args, game)
         import torch
@@ -168,7 +176,7 @@ def run_command(args) -> int:
                       weight_decay=args.weight_decay, schedule=args.schedule, patience=args.patience, seed=args.seed,
                       device=args.device, max_steps=args.max_steps, max_seconds=args.max_seconds, threads=args.threads)
     meta = {"game": args.game, "encoding": args.encoding, "records": [str(p) for p in (args.records or ["<bundled>"])],
-            "split": args.split, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
+            "split": args.split, "targets": args.targets, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:
         print(f"{len(train):,} training decisions ({train.n_items:,} candidates), "

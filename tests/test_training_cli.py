@@ -110,3 +110,57 @@ def test_train_reports_bad_input_without_traceback(tmp_path, capsys):
 
     with pytest.raises(checkpoint.CheckpointError, match="bad.pt"):
         load_agent(tmp_path / "bad.pt")
+
+
+def test_outcome_model_trains_on_gnubg_analysis_targets(shared_data_dir, tmp_path):
+    """train --model outcome --targets analysis: gnubg's probabilities of the listed candidates."""
+    import gzip
+    import json
+
+    from games.backgammon.learn.dataset import build_dataset, with_targets
+
+    d = tmp_path / "records"
+    d.mkdir()
+    for name in ("match10013413.txt", "match10014006.txt"):
+        shutil.copy(shared_data_dir / "human-records" / name, d / name)
+    data = build_dataset([d], cache_dir=tmp_path / "cache", workers=1, progress=False)
+    labelled = with_targets(data, "analysis", log=lambda *a: None)
+    t = labelled.targets
+    has = ~np.isnan(t).any(axis=1)
+    assert has.sum() > 100 and (~has).sum() > 100
+    win, wg, wbg, lg, lbg = t[has].T
+    assert ((wbg <= wg) & (wg <= win) & (lbg <= lg) & (lg <= 1 - win + 1e-6)).all()
+    # the person's own play has the probabilities gnubg gave the played candidate, read independently
+    rows = {}
+    with gzip.open(shared_data_dir / "human-analysis" / "lasse-4ply.jsonl.gz", "rt") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["match_file"] == "match10013413.txt":
+                rows[(r["game"], r["position_id"], tuple(sorted(r["dice"])))] = r
+    from games.backgammon import position_id
+
+    checked = 0
+    files = labelled.tables["files"][labelled.meta["file"]]
+    for g in range(len(labelled)):
+        if not str(files[g]).endswith("match10013413.txt"):
+            continue
+        row = rows.get((int(labelled.meta["game"][g]), position_id(labelled.meta["board"][g]),
+                        tuple(sorted(int(x) for x in labelled.meta["dice"][g]))))
+        if row is None:
+            continue
+        played = next(c for c in row["candidates"] if c["play"] == row["played"])
+        p = played["probs"]
+        got = t[labelled.offsets[g] + labelled.chosen[g]]
+        np.testing.assert_allclose(got, [p[0], p[1], p[2], p[4], p[5]], atol=1e-6)
+        checked += 1
+    assert checked > 50
+
+    out = tmp_path / "o.pt"
+    assert cli.main(["train", "--records", str(d), "--cache", str(tmp_path / "cache"), "--workers", "1",
+                     "--model", "outcome", "--targets", "analysis", "--encoding", "tesauro198", "--hidden", "16",
+                     "--epochs", "2", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
+    ck = checkpoint.load(out)
+    assert ck.meta["targets"] == "analysis" and ck.model.config["kind"] == "outcome"
+    assert "train_target_bce" in ck.meta["history"][-1]
+    assert cli.main(["train", "--records", str(d), "--cache", str(tmp_path / "cache"), "--workers", "1",
+                     "--targets", "analysis", "--out", str(tmp_path / "x.pt"), "--no-progress"]) == 2  # mlp: refused

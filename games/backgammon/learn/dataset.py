@@ -148,13 +148,58 @@ def default_cache_dir() -> Path:
     return Path(base) / "comparison-games"
 
 
-def build_dataset(paths, cache_dir=None, workers: int = 2, progress: bool = True, log=None) -> DecisionSet:
+def build_dataset(paths, cache_dir=None, workers: int = 2, progress: bool = True, log=None,
+                  targets: str | None = None) -> DecisionSet:
     """The decision set of every record file under ``paths``, from the cache when up to date.
 
     Unreadable games are left out (their errors are printed through ``log``); a folder with no
-    decision at all is an error.
+    decision at all is an error. ``targets``: absolute targets per candidate (see
+    :func:`with_targets`), or None.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
+    data = _build(paths, cache_dir, workers, progress, log)
+    return data if targets is None else with_targets(data, targets, log)
+
+
+TARGET_SOURCES = ("analysis", "analysis:PATH")
+
+
+def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
+    """``data`` with per-candidate targets (M, 5): gnubg's cubeless outcome probabilities of every
+    candidate its analyses list (win, win gammon, win backgammon, lose gammon, lose backgammon,
+    for the player who moved), NaN for the others.
+
+    ``source``: ``analysis`` (the shared analyses, records.default_analysis_path()) or
+    ``analysis:PATH``. Only decisions of ``data`` get targets, so a training set built from the
+    earlier matches never sees the analyses of the held-out ones.
+    """
+    from ..records import default_analysis_path
+    from ..records.analysis import match_decisions, read_analysis_index
+
+    kind, _, path = source.partition(":")
+    if kind != "analysis":
+        raise ValueError(f"unknown targets {source!r}; choose one of {', '.join(TARGET_SOURCES)}")
+    path = Path(path) if path else default_analysis_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"targets {source!r}: no analysis file at {path}")
+    files = data.tables["files"][data.meta["file"]]
+    candidates = [data.items[a:b] for a, b in zip(data.offsets[:-1], data.offsets[1:])]
+    analyses = match_decisions(read_analysis_index(path), files, data.meta["game"], data.meta["board"],
+                               data.meta["dice"], candidates)
+    targets = np.full((data.n_items, 5), np.nan, np.float32)
+    n_decisions = 0
+    for g, a in enumerate(analyses):
+        if a is None:
+            continue
+        rows = a.indices >= 0  # candidates that are plays (not "no move")
+        targets[data.offsets[g] + a.indices[rows]] = a.probs[rows]
+        n_decisions += 1
+    labelled = int((~np.isnan(targets).any(axis=1)).sum())
+    log(f"targets from {path.name}: {labelled:,} candidates of {n_decisions:,} analysed decisions")
+    return DecisionSet(data.items, data.offsets, data.chosen, data.meta, data.tables, targets)
+
+
+def _build(paths, cache_dir, workers: int, progress: bool, log) -> DecisionSet:
     files = record_files(paths)
     if not files:
         raise ValueError(f"no record files (.mat, .txt, .sgf) under {', '.join(map(str, paths))}")

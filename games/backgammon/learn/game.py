@@ -58,10 +58,10 @@ class BackgammonGame:
 
         return feature_shape(encoding)
 
-    def build_dataset(self, paths, cache_dir=None, workers: int = 2, progress: bool = True):
+    def build_dataset(self, paths, cache_dir=None, workers: int = 2, progress: bool = True, targets=None):
         from .dataset import build_dataset
 
-        return build_dataset(paths, cache_dir=cache_dir, workers=workers, progress=progress)
+        return build_dataset(paths, cache_dir=cache_dir, workers=workers, progress=progress, targets=targets)
 
     def chronological_order(self, data):
         from .dataset import chronological_order

@@ -22,10 +22,16 @@ from .written import index_of_written
 
 @dataclass(frozen=True)
 class Analysis:
-    """One analysed decision: candidate results (K, 2, 25) and their equities (K,), best first."""
+    """One analysed decision: candidate results (K, 2, 25) and their equities (K,), best first;
+    ``probs`` (K, 5): gnubg's cubeless outcome probabilities after each candidate, for the player
+    who made it (win, win gammon, win backgammon, lose gammon, lose backgammon; gammons include
+    backgammons), NaN where a row has none; ``indices`` (K,): each candidate's index among the
+    roll's legal results (-1: no move was possible)."""
 
     results: np.ndarray
     equities: np.ndarray
+    probs: np.ndarray = None
+    indices: np.ndarray = None
 
     def loss(self, result: np.ndarray) -> tuple[float, bool]:
         """(equity lost by playing ``result``, whether it was listed)."""
@@ -60,7 +66,7 @@ def analysis_of(row: dict, board: np.ndarray, results: np.ndarray | None = None)
     d1, d2 = row["dice"]
     if results is None:
         results, _ = legal_results_batch(np.asarray(board)[None], [(d1, d2)])
-    out, equities = [], []
+    out, equities, probs, indices = [], [], [], []
     for c in row["candidates"]:
         try:
             index = index_of_written(board, d1, d2, c["play"], results)
@@ -68,9 +74,14 @@ def analysis_of(row: dict, board: np.ndarray, results: np.ndarray | None = None)
             return None
         out.append(results[index] if index is not None else board)  # None: no move was possible
         equities.append(c["equity"])
+        p = c.get("probs")
+        # the file's six (win, wg, wbg, lose, lg, lbg) -> the five of gnubg's evaluator (lose = 1 - win)
+        probs.append([p[0], p[1], p[2], p[4], p[5]] if p and len(p) == 6 else [np.nan] * 5)
+        indices.append(-1 if index is None else index)
     if not out:
         return None
-    return Analysis(np.stack(out), np.asarray(equities, np.float64))
+    return Analysis(np.stack(out), np.asarray(equities, np.float64), np.asarray(probs, np.float32),
+                    np.asarray(indices, np.int64))
 
 
 def match_decisions(index: dict, files, games, boards, dice, candidates=None) -> list:
