@@ -129,3 +129,15 @@ def test_agent_evaluates_positions_from_the_player_on_roll():
     dense = Agent(models.build_scorer("mlp", d_in=198, hidden=(8,)), "tesauro198")
     with pytest.raises(ValueError, match="no outcome heads"):
         dense.evaluate(bg.start_board())
+
+
+def test_calibration_errors():
+    from games.backgammon.commands.accuracy import calibration
+
+    targets = np.array([[0.5, 0.1, 0.0, 0.2, 0.0], [0.9, 0.3, 0.1, 0.0, 0.0]])
+    probs = targets + np.array([[0.1, 0.0, 0.0, 0.02, 0.0], [-0.1, 0.04, 0.0, 0.0, 0.0]])
+    c = calibration(probs, targets)
+    assert c["candidates"] == 2 and c["mae_win"] == pytest.approx(0.1)
+    assert c["mae_gammon"] == pytest.approx((0.02 + 0.04) / 4)
+    # equity errors: +0.2 - 0.02 = 0.18 and -0.2 + 0.04 = -0.16
+    assert c["mae_equity"] == pytest.approx((0.18 + 0.16) / 2)

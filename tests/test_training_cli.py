@@ -164,3 +164,14 @@ def test_outcome_model_trains_on_gnubg_analysis_targets(shared_data_dir, tmp_pat
     assert "train_target_bce" in ck.meta["history"][-1]
     assert cli.main(["train", "--records", str(d), "--cache", str(tmp_path / "cache"), "--workers", "1",
                      "--targets", "analysis", "--out", str(tmp_path / "x.pt"), "--no-progress"]) == 2  # mlp: refused
+
+    # bench accuracy measures calibration against the analysed probabilities (gnubg 0-ply as a reference)
+    assert cli.main(["bench", "accuracy", "--model", str(out), "gnubg", "pubeval", "--records", str(d),
+                     "--split", "none", "--cache", str(tmp_path / "cache"), "--workers", "1", "--no-progress",
+                     "--json", str(tmp_path / "acc.json")]) == 0
+    res = json.loads((tmp_path / "acc.json").read_text())["players"]
+    assert "calibration" not in res["pubeval"]
+    ours, gnubg = res[str(out)]["calibration"], res["gnubg"]["calibration"]
+    assert ours["candidates"] == gnubg["candidates"] > 500
+    assert gnubg["mae_win"] < 0.03 and gnubg["mae_equity"] < 0.08  # 0-ply against 2- to 4-ply
+    assert 0 < ours["mae_win"] < 0.5

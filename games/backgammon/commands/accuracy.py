@@ -74,6 +74,57 @@ def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
     return score_set(agent.model, data, agent.featurize).astype(np.float64)
 
 
+def player_probabilities(name: str, results: np.ndarray):
+    """Outcome probabilities (K, 5) of the mover after each result by player ``name``, or None
+    when the player has none (pubeval, random, a model without outcome heads)."""
+    from ..players import parse_spec
+
+    spec = parse_spec(name)
+    if spec.kind == "gnubg":
+        from ..players.gnubg import GnubgBot
+
+        return GnubgBot(spec.plies).result_probabilities(results)
+    if spec.kind not in ("default", "file"):
+        return None
+    import torch
+
+    from ..players.agent import load_agent
+
+    agent = load_agent(None if spec.kind == "default" else spec.path)
+    probabilities = getattr(agent.model, "probabilities", None)
+    if probabilities is None:
+        return None
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(agent.featurize(results), dtype=np.float32))
+        return probabilities(x).numpy().astype(np.float64)
+
+
+def calibration(probs: np.ndarray, targets: np.ndarray) -> dict:
+    """Mean absolute errors of outcome probabilities (K, 5) against targets (K, 5): win, gammon
+    (win gammon and lose gammon, averaged) and the cubeless equity they give."""
+    from ..rules.scoring import cubeless_equity
+
+    eq = np.array([cubeless_equity(p) for p in probs])
+    eq_t = np.array([cubeless_equity(p) for p in targets])
+    return {"candidates": int(len(probs)), "mae_win": float(np.abs(probs[:, 0] - targets[:, 0]).mean()),
+            "mae_gammon": float(np.abs(probs[:, [1, 3]] - targets[:, [1, 3]]).mean()),
+            "mae_equity": float(np.abs(eq - eq_t).mean())}
+
+
+def analysed_candidates(data, analyses) -> tuple[np.ndarray, np.ndarray]:
+    """(rows into data.items, gnubg's probabilities (K, 5)) of every analysed candidate with probabilities."""
+    rows, probs = [], []
+    for g, a in enumerate(analyses):
+        if a is None or a.probs is None:
+            continue
+        ok = (a.indices >= 0) & ~np.isnan(a.probs).any(axis=1)
+        rows.append(data.offsets[g] + a.indices[ok])
+        probs.append(a.probs[ok])
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros((0, 5))
+    return np.concatenate(rows), np.concatenate(probs).astype(np.float64)
+
+
 def phases(boards: np.ndarray) -> np.ndarray:
     """0 contact, 1 race, 2 bearing off (a race with every mover checker home) of positions (G, 2, 25)."""
     from ..rules.phases import mover_bearing_off, race_flags
@@ -93,10 +144,12 @@ def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=No
     phase = phases(data.meta["board"])
     starts = data.offsets[:-1]
     out = {"decisions": len(data), "players": {}}
+    calib_rows = calib_targets = None
     if analyses is not None:
         human = [a.loss(data.items[s + c]) for a, s, c in zip(analyses, starts, data.chosen) if a is not None]
         out["analysed_decisions"] = len(human)
         out["human_loss_4ply_memg"] = 1000 * float(np.mean([x for x, _ in human])) if human else float("nan")
+        calib_rows, calib_targets = analysed_candidates(data, analyses)
     for name in players:
         log(f"scoring with {name} ...")
         reuse = name in ("gnubg", "gnubg:0") and gnubg_equities is not None
@@ -114,6 +167,10 @@ def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=No
             if lost:
                 row["loss_4ply_memg"] = 1000 * float(np.mean([x for x, _ in lost]))
                 row["listed_4ply"] = float(np.mean([ok for _, ok in lost]))
+        if calib_rows is not None and len(calib_rows):
+            probs = player_probabilities(name, data.items[calib_rows])
+            if probs is not None:  # against gnubg's analysed (2- to 4-ply mostly) probabilities
+                row["calibration"] = calibration(probs, calib_targets)
         out["players"][name] = row
     return out
 
@@ -130,6 +187,13 @@ def format_table(res: dict) -> str:
         l4 = f"{r['loss_4ply_memg']:.1f}" if "loss_4ply_memg" in r else "-"
         lines.append(f"{Path(name).name[:22]:<22} {100 * r['top1']:6.2f}% {100 * r['top3']:6.2f}% {r['mrr']:6.3f} "
                      f"{l0:>10} {l4:>10}  {ph}")
+    calibrated = {n: r["calibration"] for n, r in res["players"].items() if "calibration" in r}
+    if calibrated:
+        k = next(iter(calibrated.values()))["candidates"]
+        lines.append(f"calibration against gnubg's analysed probabilities of {k:,} candidates (mean absolute error):")
+        for name, c in calibrated.items():
+            lines.append(f"  {Path(name).name[:22]:<22} win {c['mae_win']:.4f}  gammon {c['mae_gammon']:.4f}  "
+                         f"equity {c['mae_equity']:.4f}")
     lines.append("loss: mean equity lost by the player's choice, in millipoints (mEMG); 0-ply: gnubg 0-ply cubeless "
                  "money equity; 4-ply: gnubg's cubeful match-aware analyses (unlisted choices charged the worst "
                  "listed loss, a lower bound)")

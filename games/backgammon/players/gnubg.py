@@ -48,6 +48,20 @@ class GnubgBot(Bot):
             out[i] = -cubeless_equity(self.gnubg.probabilities(opp.tolist(), self.plies))
         return out
 
+    def result_probabilities(self, results: np.ndarray) -> np.ndarray:
+        """Cubeless outcome probabilities (M, 5) of the mover after each result (M, 2, 25): win,
+        win gammon, win backgammon, lose gammon, lose backgammon (gammons include backgammons).
+        gnubg evaluates the opponent on roll; the mover's chances are their mirror."""
+        out = np.empty((len(results), 5))
+        for i, r in enumerate(results):
+            won = game_result(r)
+            if won:  # the mover has just borne off: a sure win of that many points
+                out[i] = (1.0, float(won >= 2), float(won >= 3), 0.0, 0.0)
+                continue
+            w, wg, wbg, lg, lbg = self.gnubg.probabilities(swap_sides(r).tolist(), self.plies)
+            out[i] = (1.0 - w, lg, lbg, wg, wbg)
+        return out
+
     def score_plays(self, board, plays):
         return self.result_equities(result_boards(plays))
 
