@@ -141,3 +141,19 @@ def test_calibration_errors():
     assert c["mae_gammon"] == pytest.approx((0.02 + 0.04) / 4)
     # equity errors: +0.2 - 0.02 = 0.18 and -0.2 + 0.04 = -0.16
     assert c["mae_equity"] == pytest.approx((0.18 + 0.16) / 2)
+
+
+def test_hint_shows_equity_and_chances_for_an_outcome_model():
+    from games.backgammon.players.agent import Agent
+    from games.backgammon.ui.terminal import Session
+
+    torch.manual_seed(6)
+    agent = Agent(outcomes.build_outcome_scorer(198, hidden=(16,)), "tesauro198", name="net")
+    s = Session(agent, "net", seed=3)
+    s.start()
+    text = s.handle("hint 3")
+    assert "equity, win and gammon chances" in text
+    assert sum("win " in line and "gammon " in line for line in text.splitlines()[1:]) == 3
+    ranked = agent.rank(s.pos, *s.dice)
+    probs = agent.result_probabilities(np.stack([ranked[0][0].board]))
+    assert f"{100 * probs[0, 0]:5.1f}%" in text.splitlines()[1]

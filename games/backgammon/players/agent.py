@@ -71,6 +71,15 @@ class Agent(Bot):
         return (equity(x) if equity is not None else self.model(x)).numpy()
 
     @torch.inference_mode()
+    def result_probabilities(self, results: np.ndarray):
+        """Outcome probabilities (M, 5) of the mover after each result (M, 2, 25) (win, win gammon,
+        win backgammon, lose gammon, lose backgammon), or None for a model without outcome heads."""
+        probabilities = getattr(self.model, "probabilities", None)
+        if probabilities is None:
+            return None
+        x = torch.from_numpy(np.ascontiguousarray(self.featurize(results), dtype=np.float32))
+        return probabilities(x).numpy().astype(np.float64)
+
     def evaluate(self, board) -> Evaluation:
         """How good ``board`` is for the player on roll (``board[1]``), before rolling.
 
@@ -78,15 +87,13 @@ class Agent(Bot):
         the sides swapped is the opponent's just-played one, so the player on roll's chances are
         its mirror (win = 1 - the opponent's win, gammons swap sides, equity negated).
         """
-        probabilities = getattr(self.model, "probabilities", None)
-        if probabilities is None:
+        probs = self.result_probabilities(swap_sides(as_board(board))[None])
+        if probs is None:
             raise ValueError(f"model {self.name!r} has no outcome heads (train it with --model outcome): "
                              "its scores order plays but do not say how good a position is")
-        b = swap_sides(as_board(board))[None]
-        x = torch.from_numpy(np.ascontiguousarray(self.featurize(b), dtype=np.float32))
-        w, wg, wbg, lg, lbg = (float(v) for v in probabilities(x)[0])  # the opponent's view
+        w, wg, wbg, lg, lbg = probs[0]  # the opponent's view
         mine = (1.0 - w, lg, lbg, wg, wbg)
-        return Evaluation(*mine, equity=cubeless_equity(mine))
+        return Evaluation(*(float(v) for v in mine), equity=cubeless_equity(mine))
 
     def score_plays(self, board, plays):
         return self.score_results(result_boards(plays))

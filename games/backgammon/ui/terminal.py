@@ -274,9 +274,14 @@ class Session:
             n = int(rest)
         ranked = self.hint_bot.rank(self.pos, *self.dice)[:n]
         number = {p.key(): i + 1 for i, p in enumerate(self.plays)}
-        lines = [f"{self.hint_name}'s best plays for you with {self.dice[0]}{self.dice[1]} (score, move number):"]
+        # a model with outcome heads says how good each result is: equity and your chances, as gnubg shows
+        probs = getattr(self.hint_bot, "result_probabilities", lambda r: None)(
+            np.stack([p.board for p, _ in ranked])) if ranked else None
+        what = "equity, win and gammon chances" if probs is not None else "score"
+        lines = [f"{self.hint_name}'s best plays for you with {self.dice[0]}{self.dice[1]} ({what}, move number):"]
         for i, (play, score) in enumerate(ranked):
-            lines.append(f"  {i + 1}. {play.notation:<24} {score:+.4f}   #{number[play.key()]}")
+            chances = "" if probs is None else f"  win {100 * probs[i, 0]:5.1f}%  gammon {100 * probs[i, 1]:5.1f}%"
+            lines.append(f"  {i + 1}. {play.notation:<24} {score:+.4f}{chances}   #{number[play.key()]}")
         return "\n".join(lines)
 
     def _cmd_pip(self, _rest) -> str:
