@@ -30,6 +30,11 @@ CASES = {
     "phase": PHASE,
     "preference": {},
     "soft": dict(slots_per_expert=2),
+    "sinkhorn_token_choice": dict(top_k=2, capacity_factor=1.0, n_iters=5),
+    "sinkhorn_token_choice_k1": dict(top_k=1, capacity_factor=None, n_iters=5),
+    "sinkhorn_expert_choice": dict(capacity_factor=1.0, n_iters=5),
+    "sparsity_constrained_expert_choice": dict(capacity_factor=1.5, n_iters=10),
+    "sparsity_constrained_expert_choice_renorm": dict(capacity_factor=1.0, n_iters=10, unpicked="renormalize"),
 }
 
 
@@ -126,7 +131,8 @@ def matmul_flops(fn):
 
 
 @pytest.mark.parametrize("case", ["token_choice_k1", "token_choice_tight", "expert_choice", "usmoe", "gate_k1",
-                                  "phase"])
+                                  "phase", "sinkhorn_token_choice", "sinkhorn_expert_choice",
+                                  "sparsity_constrained_expert_choice"])
 def test_sparse_flops_are_the_picked_pairs_plus_the_average(case):
     """2 d H per picked (token, expert) pair (T d H per picked position), plus the average part
     (T d H per position) when there is a remainder, plus the router and the trunk."""

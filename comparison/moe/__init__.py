@@ -8,6 +8,7 @@ by comparison.
 
     net = moe.build_scorer(router="expert_choice", n_tokens=26, d_token=12, n_experts=4)
     up = moe.upcycle(dense, router="token_choice", n_experts=4, n_tokens=26, d_token=12)
+    free = moe.with_router(net, "usmoe", alpha=0.5)   # a trained mixture read by USMoE, untrained
 """
 from .preferences import (
     best_expert_agreement,
@@ -17,12 +18,12 @@ from .preferences import (
     preference_targets,
     router_preference_loss,
 )
-from .routers import ROUTERS, Router, Routing
+from .routers import ROUTERS, Router, Routing, sinkhorn, sparse_simplex_projection, with_router
 from .scorer import ACTIVATIONS, MoEScorer, build_scorer, from_config
 from .upcycle import upcycle
 
 __all__ = [
     "ACTIVATIONS", "MoEScorer", "ROUTERS", "Router", "Routing", "best_expert_agreement", "build_scorer",
     "expert_pair_losses", "from_config", "preference_loss", "preference_pairs", "preference_targets",
-    "router_preference_loss", "upcycle",
+    "router_preference_loss", "sinkhorn", "sparse_simplex_projection", "upcycle", "with_router",
 ]

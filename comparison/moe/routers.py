@@ -12,10 +12,11 @@ the whole batch; they do not change a score.
 The routed weights and the rest. A token-level router that picks experts (token choice,
 expert choice, USMoE, position gating) gives a picked pair (t, e) the router's probability
 p[t, e] (softmax over the experts of token t) as its weight, as Switch / V-MoE / expert choice
-do, so the main loss trains the router. The probability mass of the experts that were *not*
-picked, 1 - sum_picked p[t, e], is spread evenly over all experts: it reads the token through
-the experts' average W_mean[t] = mean_e W_e[t], a shared path. So every token's weights sum to
-one, whatever was picked, dropped by a capacity, or left out by every expert:
+do, so the main loss trains the router (the Sinkhorn and sparsity-constrained routers select
+by a balanced transport plan of the position, but weigh by p the same way). The probability
+mass of the experts that were *not* picked, 1 - sum_picked p[t, e], is spread evenly over all
+experts: it reads the token through the experts' average W_mean[t] = mean_e W_e[t], a shared
+path. So every token's weights sum to one, whatever was picked, dropped by a capacity, or left out by every expert:
 - a token that no expert picked (expert choice, USMoE) or whose choices all overflowed their
   capacity (token choice) is still read, by the experts' average;
 - when the experts are copies of one dense first layer (sparse upcycling), sum_e c[t, e] W_e[t]
@@ -206,17 +207,22 @@ class TokenChoiceRouter(_LearnedTokenRouter):
         self._config = dict(top_k=top_k, capacity_factor=self.capacity_factor, balance_coef=self.balance_coef,
                             z_coef=self.z_coef, noise_std=self.noise_std, unpicked=self.unpicked)
 
+    def choice_scores(self, logits: Tensor, p: Tensor) -> Tensor:
+        """(B, T, E) scores each token ranks the experts by (and capacity serves by): here p itself."""
+        return p
+
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         E, k = self.n_experts, self.top_k
         logits = self.logits(x)  # (B, T, E)
         p = softmax(logits)
-        top_p, top_e = p.max(-1, keepdim=True) if k == 1 else p.topk(k, dim=-1)  # (B, T, k), best first
+        choice = self.choice_scores(logits, p)  # (B, T, E) what the tokens rank experts by
+        top_s, top_e = choice.max(-1, keepdim=True) if k == 1 else choice.topk(k, dim=-1)  # (B, T, k), best first
         asked = torch.zeros_like(p, dtype=torch.bool).scatter_(-1, top_e, True)  # (B, T, E)
         if self.capacity is None:
             picked = asked
         else:
-            picked = capacity_mask(top_e, top_p[..., 0], E, self.capacity)
+            picked = capacity_mask(top_e, top_s[..., 0], E, self.capacity)
         combine, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)
         aux = logits.new_zeros(())
         if self.training:
@@ -273,11 +279,15 @@ class ExpertChoiceRouter(_LearnedTokenRouter):
         self._config = dict(capacity_factor=self.capacity_factor, z_coef=self.z_coef, noise_std=self.noise_std,
                             unpicked=self.unpicked)
 
+    def choose_tokens(self, logits: Tensor, p: Tensor) -> Tensor:
+        """(B, T, E) logits and probabilities -> picked (B, T, E) bool: here each expert's top c by p."""
+        return top_mask(p, self.capacity, dim=1)
+
     def forward(self, x: Tensor) -> Routing:
         B, T, _ = x.shape
         logits = self.logits(x)  # (B, T, E)
         p = softmax(logits)
-        picked = top_mask(p, self.capacity, dim=1)  # (B, T, E): each expert's c tokens
+        picked = self.choose_tokens(logits, p)  # (B, T, E): each expert's tokens
         combine, routed, gates, rest = mix_with_mean(p, picked, self.unpicked)
         aux = self.z_coef * z_loss(logits) if self.training else logits.new_zeros(())
         n_unpicked = (~picked.any(-1)).sum()
@@ -329,6 +339,151 @@ class USMoERouter(_LearnedTokenRouter):
         return Routing(combine, picked.sum((0, 1)).detach().to(torch.float64), aux,
                        attempted=float(B * T), dropped=n_unpicked.detach(), routed=routed.detach(),
                        picked=picked, gates=gates, rest=rest)
+
+
+def sinkhorn(logits: Tensor, n_iters: int) -> Tensor:
+    """Balanced token -> expert assignment of each position: (B, T, E) logits -> (B, T, E) matrix.
+
+    Entropic optimal transport between the position's T tokens (one unit each) and its E experts
+    (T / E units each), Sinkhorn's iterations in the log domain: start from the softmax over
+    experts (rows sum to one), then ``n_iters`` times scale the columns to T / E, then the rows
+    back to one. Rows end exact, columns approach T / E as n_iters grows; with n_iters = 0 this
+    is the softmax. Normalizes over the tokens of one position only (dim 1), never the batch.
+    """
+    T, E = logits.shape[1], logits.shape[2]
+    log_p = torch.log_softmax(logits, dim=-1)  # (B, T, E), rows one
+    log_col = math.log(T / E)
+    for _ in range(n_iters):
+        log_p = log_p - torch.logsumexp(log_p, dim=1, keepdim=True) + log_col  # columns T / E
+        log_p = log_p - torch.logsumexp(log_p, dim=-1, keepdim=True)  # rows one
+    return log_p.exp()
+
+
+def sparse_simplex_projection(z: Tensor, k: int, dim: int) -> Tensor:
+    """Euclidean projection of z onto the simplex with at most k nonzeros, along ``dim``.
+
+    The k-sparse projection (Kyrillidis et al. 2013) is sparsemax of the k largest entries, zero
+    elsewhere: exact zeros, at least one nonzero, entries summing to one.
+    """
+    top, idx = z.topk(k, dim=dim)  # sorted, largest first
+    cssv = top.cumsum(dim) - 1.0
+    shape = [1] * z.dim()
+    shape[dim] = k
+    r = torch.arange(1, k + 1, dtype=z.dtype, device=z.device).view(shape)
+    support = (top - cssv / r > 0).sum(dim, keepdim=True)  # size of the support, >= 1 (a prefix of top)
+    tau = cssv.gather(dim, support - 1) / support.to(z.dtype)  # the threshold
+    return torch.zeros_like(z).scatter_(dim, idx, (top - tau).clamp_min(0.0))
+
+
+def _check_iters(router: str, n_iters) -> int:
+    if not isinstance(n_iters, int) or isinstance(n_iters, bool) or n_iters < 0:
+        raise ValueError(f"{router} router: n_iters must be an integer >= 0, got {n_iters!r}")
+    return n_iters
+
+
+class SinkhornTokenChoiceRouter(TokenChoiceRouter):
+    """Sinkhorn token choice (S-BASE, Clark et al. 2022; "Routers in Vision MoE", Liu et al. 2024).
+
+    Each token takes its top k experts by the position's Sinkhorn-balanced assignment matrix
+    (:func:`sinkhorn`, ``n_iters`` iterations over the position's (T, E) logits), not by its own
+    softmax: an expert many tokens prefer is discounted, so the choices come out balanced without
+    a loss. A picked pair's weight is still the original softmax probability p[t, e] (the
+    balanced matrix only selects; the softmax is what the main loss trains), the rest going to
+    the experts' average. Capacity and priority as :class:`TokenChoiceRouter`, priority by the
+    balanced matrix. Losses: z loss; load balance off by default (``balance_coef``), the
+    assignment balances itself. With n_iters = 0 it is token choice.
+    """
+
+    name = "sinkhorn_token_choice"
+
+    def __init__(self, n_tokens, d_token, n_experts, top_k: int = 1, capacity_factor: float | None = 1.25,
+                 n_iters: int = 10, balance_coef: float = 0.0, z_coef: float = 1e-3, noise_std: float = 0.0,
+                 unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, top_k=top_k, capacity_factor=capacity_factor,
+                         balance_coef=balance_coef, z_coef=z_coef, noise_std=noise_std, unpicked=unpicked)
+        self.n_iters = _check_iters(self.name, n_iters)
+        self._config["n_iters"] = self.n_iters
+
+    def choice_scores(self, logits: Tensor, p: Tensor) -> Tensor:
+        return sinkhorn(logits.detach(), self.n_iters)  # selection only: no gradient through the iterations
+
+
+class SinkhornExpertChoiceRouter(ExpertChoiceRouter):
+    """Sinkhorn expert choice ("Routers in Vision MoE", Liu et al. 2024), inside a position.
+
+    Each expert picks its top c = ceil(capacity_factor * T / E) tokens by the position's
+    Sinkhorn-balanced assignment matrix (:func:`sinkhorn`, ``n_iters`` iterations) instead of the
+    softmax: a token every expert wants is shared out, so fewer tokens are left to no expert.
+    A picked pair's weight is the softmax probability p[t, e] (the matrix only selects), the
+    rest to the experts' average; tokens no expert picked count as dropped. Loss: z loss.
+    With n_iters = 0 it is expert choice.
+    """
+
+    name = "sinkhorn_expert_choice"
+
+    def __init__(self, n_tokens, d_token, n_experts, capacity_factor: float = 1.0, n_iters: int = 10,
+                 z_coef: float = 1e-3, noise_std: float = 0.0, unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, capacity_factor=capacity_factor, z_coef=z_coef,
+                         noise_std=noise_std, unpicked=unpicked)
+        self.n_iters = _check_iters(self.name, n_iters)
+        self._config["n_iters"] = self.n_iters
+
+    def choose_tokens(self, logits: Tensor, p: Tensor) -> Tensor:
+        return top_mask(sinkhorn(logits.detach(), self.n_iters), self.capacity, dim=1)
+
+
+class SparsityConstrainedExpertChoiceRouter(ExpertChoiceRouter):
+    """Sparsity-constrained expert choice ("Routers in Vision MoE"; Liu, Puigcerver, Blondel 2023).
+
+    The formulation: optimal transport, inside one position, of its T tokens (one unit each) to
+    its E experts (T / E units each) at cost -logits, with a quadratic (L2) regularization and a
+    cardinality constraint: each expert's column of the plan P (T, E) has at most
+    c = ceil(capacity_factor * T / E) nonzeros,
+        min  <P, -logits> + gamma / 2 sum_e |P[:, e]|^2 / b   over P >= 0, rows 1, columns b = T / E,
+             |P[:, e]|_0 <= c,
+    solved in the semi-dual over token potentials alpha (T,): given alpha, column e is
+    b * (the c-sparse simplex projection of (alpha + logits[:, e]) / gamma), that is sparsemax of
+    its c largest entries with exact zeros elsewhere (:func:`sparse_simplex_projection`), and
+    alpha climbs the semi-dual by ``n_iters`` gradient steps alpha += (gamma / T) (1 - row sums),
+    step 1 / L for its (T / gamma)-Lipschitz gradient, raising the tokens the experts under-serve.
+    alpha starts at -logsumexp of the token's logits (columns then see log-softmax / gamma, the
+    analogue of Sinkhorn starting from the softmax). Columns meet their marginal exactly, rows
+    approximately (the constraint makes the semi-dual nonsmooth; a fixed number of steps, as
+    the paper solves it).
+
+    Each expert picks the tokens where its column is nonzero: at most c, fewer where sparsemax
+    cuts. Weights as the other routers: a picked pair gets the softmax probability p[t, e], the
+    rest goes to the experts' average; the plan only selects and carries no gradient. Tokens no
+    expert picked count as dropped. Loss: z loss.
+    """
+
+    name = "sparsity_constrained_expert_choice"
+
+    def __init__(self, n_tokens, d_token, n_experts, capacity_factor: float = 1.0, gamma: float = 1.0,
+                 n_iters: int = 20, z_coef: float = 1e-3, noise_std: float = 0.0, unpicked: str = "mean"):
+        super().__init__(n_tokens, d_token, n_experts, capacity_factor=capacity_factor, z_coef=z_coef,
+                         noise_std=noise_std, unpicked=unpicked)
+        _check_coef(self.name, gamma=gamma)
+        if gamma <= 0:
+            raise ValueError("sparsity_constrained_expert_choice router: gamma must be > 0")
+        self.gamma = float(gamma)
+        self.n_iters = _check_iters(self.name, n_iters)
+        self._config.update(gamma=self.gamma, n_iters=self.n_iters)
+
+    def transport_plan(self, logits: Tensor) -> Tensor:
+        """(B, T, E) logits -> the plan (B, T, E): columns sum to T / E with <= c nonzeros, rows near one."""
+        T, E = logits.shape[1], logits.shape[2]
+        s = logits.detach()  # selection only: no gradient through the solver
+        b = T / E
+        alpha = -torch.logsumexp(s, dim=-1, keepdim=True)  # (B, T, 1) token potentials, per position
+        P = b * sparse_simplex_projection((alpha + s) / self.gamma, self.capacity, dim=1)
+        for _ in range(self.n_iters):
+            alpha = alpha + (self.gamma / T) * (1.0 - P.sum(-1, keepdim=True))  # semi-dual gradient step
+            P = b * sparse_simplex_projection((alpha + s) / self.gamma, self.capacity, dim=1)
+        return P
+
+    def choose_tokens(self, logits: Tensor, p: Tensor) -> Tensor:
+        return self.transport_plan(logits) > 0
 
 
 class SoftRouter(Router):
@@ -481,5 +636,31 @@ class PreferenceRouter(_PositionRouter):
 ROUTERS: dict[str, type[Router]] = {
     cls.name: cls
     for cls in (PhaseRouter, TokenChoiceRouter, ExpertChoiceRouter, SoftRouter, USMoERouter, GateRouter,
-                PreferenceRouter)
+                PreferenceRouter, SinkhornTokenChoiceRouter, SinkhornExpertChoiceRouter,
+                SparsityConstrainedExpertChoiceRouter)
 }
+
+
+def with_router(scorer: nn.Module, router: str = "usmoe", **options) -> nn.Module:
+    """A trained mixture read through another router, without training (USMoE's training-free use).
+
+    Returns a scorer of the same class that shares ``scorer``'s experts, bias and trunk (the same
+    parameters, not copies) and whose router, ``ROUTERS[router](**options)``, shares the trained
+    router's logits (its ``proj``): e.g. a token- or expert-choice mixture scored at inference by
+    USMoE's unified score over the very logits it was trained with. Both routers must be learned
+    token routers (token choice, expert choice, USMoE, the Sinkhorn and sparsity-constrained
+    ones). Mode (train / eval) and ``sparse`` are taken from ``scorer``.
+    """
+    old = getattr(scorer, "router", None)
+    if not isinstance(old, _LearnedTokenRouter):
+        raise ValueError("with_router: the scorer's router must be a learned token router "
+                         f"(one of {', '.join(n for n, c in ROUTERS.items() if issubclass(c, _LearnedTokenRouter))})")
+    cls = ROUTERS.get(router)
+    if cls is None or not issubclass(cls, _LearnedTokenRouter):
+        raise ValueError(f"with_router: {router!r} is not a learned token router")
+    new_router = cls(old.n_tokens, old.d_token, old.n_experts, **options)
+    new_router.proj = old.proj  # the trained logits, shared
+    new = type(scorer)(new_router, scorer.hidden, scorer.activation)
+    new.expert_weight, new.bias, new.trunk = scorer.expert_weight, scorer.bias, scorer.trunk  # shared
+    new.sparse = scorer.sparse
+    return new.train(scorer.training)
