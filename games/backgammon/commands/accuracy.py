@@ -226,7 +226,11 @@ def check_arguments(args) -> str | None:
     names = []
     for spec in args.model:
         try:
-            kind = parse_spec(spec).kind
+            parsed = parse_spec(spec)
+            kind = parsed.kind
+            if kind in ("default", "file") and parsed.plies:
+                return (f"{spec}: bench accuracy ranks every candidate at 0 ply; searched model players "
+                        "are not supported here yet (use match to measure them)")
             # without gnubg-nn the run leaves gnubg players out and says so, as it always did
             if kind != "gnubg" or have_gnubg:
                 make_player(spec, 0)

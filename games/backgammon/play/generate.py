@@ -41,7 +41,8 @@ def engine_name(engine: str, plies: int = 0) -> str:
     spec = parse_spec(engine_spec(engine, plies))
     if spec.kind == "gnubg":
         return f"gnubg-{spec.plies}ply"
-    return spec.path.stem if spec.kind == "file" else spec.kind
+    name = spec.path.stem if spec.kind == "file" else spec.kind
+    return f"{name}-{spec.plies}ply" if spec.plies else name
 
 
 class Chooser:

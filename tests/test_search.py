@@ -1,0 +1,163 @@
+"""Lookahead for model players (players.search): batched expectimax equals a plain reference."""
+import numpy as np
+import pytest
+import torch
+
+import games.backgammon as bg
+from comparison import checkpoint, models, outcomes
+from games.backgammon.players import PlayerError, make_player, parse_spec
+from games.backgammon.players.agent import Agent
+from games.backgammon.players.search import ROLL_PROBS, ROLLS, SearchAgent, filter_mask
+from games.backgammon.rules.board import game_result, swap_sides
+
+
+@pytest.fixture(scope="module")
+def agent():
+    torch.manual_seed(11)
+    return Agent(outcomes.build_outcome_scorer(198, hidden=(16,)), "tesauro198")
+
+
+def reference(agent, r, depth, keep=None):
+    """The value of result r for its mover, one position at a time; replies searched deeper (depth
+    >= 2) are the best ``keep`` by their 0-ply values (None: every reply)."""
+    won = game_result(r)
+    if won:
+        return float(won)
+    if depth == 0:
+        return float(agent.score_results(r[None])[0])
+    opp = swap_sides(r)
+    total = 0.0
+    for (d1, d2), p in zip(ROLLS, ROLL_PROBS):
+        replies = [play.board for play in bg.legal_plays(opp, int(d1), int(d2))] or [opp]
+        if depth >= 2 and keep is not None:
+            zero = [reference(agent, x, 0) for x in replies]
+            replies = [replies[i] for i in np.argsort(zero, kind="stable")[::-1][:keep]]
+        total += p * max(reference(agent, x, depth - 1, keep) for x in replies)
+    return -total
+
+
+def test_rolls_cover_the_dice():
+    assert len(ROLLS) == 21 and ROLL_PROBS.sum() == pytest.approx(1.0)
+
+
+def test_one_ply_equals_the_reference(agent):
+    bot = SearchAgent(agent, 1, keep=None, threshold=None)
+    boards, dice = bg.random_positions(60, seed=1)
+    results = []
+    for b, (d1, d2) in zip(boards[::12], dice[::12]):
+        plays = bg.legal_plays(b, int(d1), int(d2))
+        results += [p.board for p in plays[:3]]
+    results = np.stack(results)
+    got = bot.values(results, 1)
+    want = [reference(agent, r, 1) for r in results]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    # the opponent cannot move (closed board, checker on the bar): the position passes back
+    b = np.zeros((2, 25), np.int8)
+    b[1, :6] = 2
+    b[1, 6] = 3          # the mover: a closed home board
+    b[0, 24] = 1         # the opponent on the bar
+    b[0, 5] = 14
+    assert bot.values(b[None], 1)[0] == pytest.approx(reference(agent, b, 1), abs=1e-5)
+
+
+def test_two_plies_equal_the_reference(agent):
+    """Small endings (few plays per roll keep the reference fast): a bear-off, and one with contact
+    (a blot to hit, a checker to enter from the bar)."""
+    bot = SearchAgent(agent, 2, keep=None, threshold=None)
+    bear_off = np.zeros((2, 25), np.int8)
+    bear_off[1, [0, 2, 4, 5]] = [1, 1, 2, 1]
+    bear_off[0, [1, 3, 5]] = [2, 1, 1]
+    contact = np.zeros((2, 25), np.int8)
+    contact[1, [3, 7]] = [2, 1]
+    contact[0, [2, 19]] = [2, 1]
+    results = np.stack([bear_off, contact])
+    got = bot.values(results, 2)
+    np.testing.assert_allclose(got, [reference(agent, r, 2) for r in results], atol=1e-5)
+    assert np.abs(got - bot.values(results, 1)).min() > 0.05  # the second ply counts
+    # the filter inside the search: replies searched on are the best by their 0-ply values
+    narrow = SearchAgent(agent, 2, keep=1, threshold=None)
+    np.testing.assert_allclose(narrow.values(results[1:], 2), [reference(agent, contact, 2, keep=1)], atol=1e-5)
+    # a finished game is worth its points exactly, at any depth
+    won = contact.copy()
+    won[1] = 0
+    assert bot.values(won[None], 2)[0] == game_result(won) == 1
+
+
+def test_the_filter_keeps_the_top_k_at_the_root(agent):
+    v = np.array([0.1, 0.5, 0.3, 0.5, -0.2, 0.45])
+    one = np.array([0, len(v)])
+    np.testing.assert_array_equal(filter_mask(v, one, 3, None), [0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(filter_mask(v, one, 8, 0.1), [0, 1, 0, 1, 0, 1])
+    np.testing.assert_array_equal(filter_mask(v, one, 1, 0.0), [0, 1, 0, 0, 0, 0])  # ties: the first
+    two = filter_mask(np.array([1.0, 2.0, 0.0, 5.0, 4.0]), np.array([0, 2, 2, 5]), 1, None)
+    np.testing.assert_array_equal(two, [0, 1, 0, 1, 0])  # per group, an empty group in between
+
+    boards, dice = bg.random_positions(200, seed=2)
+    k = 3
+    bot = SearchAgent(agent, 1, keep=k, threshold=None)
+    checked = 0
+    for b, (d1, d2) in zip(boards, dice):
+        plays = bg.legal_plays(b, int(d1), int(d2))
+        if len(plays) < 6:
+            continue
+        zero = dict((p.key(), s) for p, s in agent.rank(b, int(d1), int(d2)))
+        top = sorted(zero.values(), reverse=True)[:k]
+        ranked = bot.rank(b, int(d1), int(d2))
+        assert len(ranked) == len(plays)
+        head, tail = ranked[:k], ranked[k:]
+        assert sorted(zero[p.key()] for p, _ in head) == pytest.approx(sorted(top))  # the top k searched
+        searched = bot.values(np.stack([p.board for p, _ in head]), 1)
+        np.testing.assert_allclose([s for _, s in head], searched, atol=1e-9)
+        assert [s for _, s in head] == sorted((s for _, s in head), reverse=True)
+        assert [s for _, s in tail] == pytest.approx([zero[p.key()] for p, _ in tail])  # 0-ply values
+        assert bot.choose(b, int(d1), int(d2)) == ranked[0][0]
+        checked += 1
+        if checked == 3:
+            break
+    assert checked == 3
+
+
+def test_a_model_without_outcome_heads_cannot_search():
+    dense = Agent(models.build_scorer("mlp", d_in=198, hidden=(8,)), "tesauro198")
+    with pytest.raises(ValueError, match="outcome heads"):
+        SearchAgent(dense, 1)
+    with pytest.raises(PlayerError, match="default:1.*outcome heads"):
+        make_player("default:1")
+
+
+def test_player_names_with_a_depth(tmp_path, agent):
+    path = tmp_path / "o.pt"
+    checkpoint.save(path, agent.model, meta={"game": "backgammon", "encoding": "tesauro198"})
+    assert parse_spec(f"{path}:2").plies == 2 and parse_spec(f"{path}:2").path == path
+    assert parse_spec("default:3").plies == 3 and parse_spec("gnubg:2").kind == "gnubg"
+    odd = tmp_path / "odd:1"  # a file whose own name ends in :digits is that file
+    odd.write_bytes(path.read_bytes())
+    assert parse_spec(str(odd)).path == odd and parse_spec(str(odd)).plies == 0
+    for bad in (f"{path}:4", f"{path}:x", "default:9", "default:"):
+        with pytest.raises(PlayerError, match="depth"):
+            parse_spec(bad)
+    bot = make_player(f"{path}:1")
+    assert isinstance(bot, SearchAgent) and bot.depth == 1 and bot.name == "o:1"
+    assert isinstance(make_player(f"{path}:0"), Agent)
+    b, (d1, d2) = bg.start_board(), (3, 1)
+    assert bot.choose(b, d1, d2) == bot.rank(b, d1, d2)[0][0]
+
+
+def test_a_searching_model_plays_a_match(tmp_path, agent):
+    from games.backgammon.play.match import run_match
+
+    path = tmp_path / "o.pt"
+    checkpoint.save(path, agent.model, meta={"game": "backgammon", "encoding": "tesauro198"})
+    result, _seconds = run_match(f"{path}:1", "pubeval", 2, seed=0, workers=1, progress=False)
+    assert result.n_games == 2 and (result.points != 0).all()  # both games played to the end
+
+
+def test_commands_that_rank_at_0_ply_say_so_and_generate_names_the_depth(tmp_path, agent, capsys):
+    from comparison import cli
+    from games.backgammon.play.generate import engine_name
+
+    path = tmp_path / "net.pt"
+    checkpoint.save(path, agent.model, meta={"game": "backgammon", "encoding": "tesauro198"})
+    assert cli.main(["bench", "accuracy", "--model", f"{path}:1", "--no-progress"]) == 2
+    assert "0 ply" in capsys.readouterr().err
+    assert engine_name(f"{path}:2") == "net-2ply" and engine_name(str(path)) == "net"
