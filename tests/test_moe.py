@@ -127,22 +127,30 @@ def test_config_rebuilds_the_same_scorer(name):
     assert again.config == net.config
 
 
+def assert_independent_of_batch_mates(net, x, others):
+    """V(a) is a function of a alone: alone, in its batch shuffled, or among the batch-mates ``others``,
+    on the sparse path and on the dense reference path (float64, to 1e-12)."""
+    k = min(5, len(x))
+    for sparse in (True, False):
+        net.sparse = sparse
+        with torch.no_grad():
+            together = net(x)
+            alone = torch.cat([net(x[i : i + 1]) for i in range(len(x))])
+            perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+            shuffled = net(x[perm])
+            mixed = net(torch.cat([x[:k], others]))[:k]
+        torch.testing.assert_close(alone, together, rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(shuffled, together[perm], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(mixed, together[:k], rtol=1e-12, atol=1e-12)
+    net.sparse = True
+
+
 @pytest.mark.parametrize("name", ALL)
 @pytest.mark.parametrize("mode", ["eval", "train"])
 def test_score_does_not_depend_on_batch_mates(name, mode):
-    """V(a) is a function of a alone: alone, in its batch, or among other batch-mates."""
     net = make(name).double()
     getattr(net, mode)()
-    x = tokens(24, 4, torch.float64)
-    with torch.no_grad():
-        together = net(x)
-        alone = torch.cat([net(x[i : i + 1]) for i in range(len(x))])
-        perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
-        shuffled = net(x[perm])
-        others = net(torch.cat([x[:5], tokens(40, 5, torch.float64)]))[:5]
-    torch.testing.assert_close(alone, together, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(shuffled, together[perm], rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(others, together[:5], rtol=1e-12, atol=1e-12)
+    assert_independent_of_batch_mates(net, tokens(24, 4, torch.float64), tokens(40, 5, torch.float64))
 
 
 def test_routing_noise_only_while_training():

@@ -7,6 +7,7 @@ import torch
 
 from comparison import losses, models, moe
 from comparison.moe.routers import capacity_mask, top_mask
+from test_moe import assert_independent_of_batch_mates
 
 T, D, E, H = 7, 5, 4, 6  # tokens, token features, experts, hidden
 NEW = {
@@ -40,15 +41,7 @@ def test_registered_under_their_names():
 def test_score_does_not_depend_on_batch_mates(name, mode):
     net = make(name).double()
     getattr(net, mode)()
-    x = tokens(24, 1, torch.float64)
-    for sparse in (True, False):
-        net.sparse = sparse
-        with torch.no_grad():
-            together = net(x)
-            alone = torch.cat([net(x[i : i + 1]) for i in range(len(x))])
-            others = net(torch.cat([x[:5], tokens(40, 2, torch.float64)]))[:5]
-        torch.testing.assert_close(alone, together, rtol=1e-12, atol=1e-12)
-        torch.testing.assert_close(others, together[:5], rtol=1e-12, atol=1e-12)
+    assert_independent_of_batch_mates(net, tokens(24, 1, torch.float64), tokens(40, 2, torch.float64))
 
 
 @pytest.mark.parametrize("name", NEW)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from comparison import models, moe
+from test_moe import assert_independent_of_batch_mates
 
 T, D, E, H = 7, 5, 4, 6
 PHASE = dict(phase_token=2, phase_features=[1, 2, 3])
@@ -104,13 +105,7 @@ def test_the_routers_give_a_sparse_form_except_soft():
 def test_sparse_scores_do_not_depend_on_batch_mates(case):
     net = make(case).double().eval()
     assert net.sparse
-    x = tokens(20, 3, torch.float64)
-    with torch.no_grad():
-        together = net(x)
-        alone = torch.cat([net(x[i : i + 1]) for i in range(len(x))])
-        others = net(torch.cat([x[:4], tokens(30, 4, torch.float64)]))[:4]
-    torch.testing.assert_close(alone, together, rtol=1e-12, atol=1e-12)
-    torch.testing.assert_close(others, together[:4], rtol=1e-12, atol=1e-12)
+    assert_independent_of_batch_mates(net, tokens(20, 3, torch.float64), tokens(30, 4, torch.float64))
 
 
 @pytest.mark.parametrize("case", list(CASES))
