@@ -543,14 +543,14 @@ def test_written_plays_read_as_parse_play_reads_them():
     """records/written.py reads texts against the generated list exactly as parse_play does:
     the same play for every legal play's notation (and its spellings), the same message otherwise."""
     from games.backgammon import parse_play, random_positions
-    from games.backgammon.records.written import index_of_written, roll_results
+    from games.backgammon.records.written import index_of_written
     from games.backgammon.rules.legal import NotationError
 
     boards, dice = random_positions(150, seed=5)
     checked = 0
     for b, (d1, d2) in zip(boards, dice):
-        results, _ = roll_results(b, d1, d2)
         plays = legal_plays(b, d1, d2)
+        results = plays.boards
         spellings = [p.notation for p in plays]
         spellings += [t.replace("*", "").replace("off", "0") for t in spellings]
         for text in dict.fromkeys(spellings + BAD_TEXTS):  # each text once, in order

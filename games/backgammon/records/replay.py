@@ -11,9 +11,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..rules.board import game_result, start_board, swap_sides
-from ..rules.legal import NotationError
+from ..rules.legal import NotationError, legal_plays
 from .model import CheckerPlay, CubeAction, Game, RecordError, Unplayed
-from .written import index_of_written, play_at, roll_results
+from .written import index_of_written
 
 UNPLAYED_TEXT = "????"
 
@@ -123,8 +123,9 @@ class _Replay:
         board = _oriented(self.pos, ev.player)
         # the roll's legal results, generated once: the written play and the SGF analysis's
         # candidates are read against them, and the decision keeps them
-        results, moves = roll_results(board, d1, d2)
-        results.flags.writeable = False   # shared by the play, the decision and its chosen board
+        plays = legal_plays(board, d1, d2)
+        results = plays.boards
+        results.flags.writeable = False   # shared by the plays, the decision and its chosen board
         n = len(results)
         text = ev.play_text.strip()
         if text == "" and n and self.rolls_left == 0:
@@ -135,7 +136,7 @@ class _Replay:
         if index is None:
             play, result = None, board.copy()
         else:
-            play, result = play_at(results, moves, index), results[index]
+            play, result = plays[index], results[index]
         self.actions.append(CheckerPlay(ev.player, (d1, d2), ev.text, ev.line, board, result, play,
                                         n, self.cube, _candidates(board, ev, results),
                                         results=results, chosen_index=index))

@@ -11,32 +11,12 @@ happens only on that rare path).
 """
 from __future__ import annotations
 
-import threading
 from typing import Optional
 
 import numpy as np
 
-from ..rules import movegen
-from ..rules.legal import NotationError, Play, parse_play, read_written
+from ..rules.legal import NotationError, parse_play, read_written
 from ..rules.notation import parse_parts
-
-_local = threading.local()
-
-
-def roll_results(board: np.ndarray, d1: int, d2: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct legal results of rolling d1-d2 on ``board`` and one move sequence for each.
-
-    Returns results (n, 2, 25) int8, in the engine's order (that of ``legal_plays`` and
-    ``legal_results_batch``), the mover still in row 1, and moves (n, 4, 3) int8. n is 0 when
-    nothing can be played. The board and dice are not checked: replay only reaches positions
-    the engine made from the starting one, with dice it checked.
-    """
-    bufs = getattr(_local, "bufs", None)
-    if bufs is None:
-        bufs = _local.bufs = movegen.new_buffers()
-    n = movegen.generate(board, int(d1), int(d2), *bufs)
-    return bufs[0][:n].copy(), bufs[1][:n].copy()
-
 
 def find_written(board: np.ndarray, results: np.ndarray, text: str) -> Optional[int]:
     """The index in ``results`` of the one result ``text`` describes, as ``parse_play`` reads it;
@@ -83,9 +63,4 @@ def index_of_result(results: np.ndarray, result: np.ndarray, what: str = "the re
     return int(hit[0])
 
 
-def play_at(results: np.ndarray, moves: np.ndarray, index: int) -> Play:
-    """The engine's Play for ``results[index]`` (its notation written from ``moves[index]``)."""
-    return Play(results[index], moves[index])
-
-
-__all__ = ["find_written", "index_of_result", "index_of_written", "play_at", "roll_results"]
+__all__ = ["find_written", "index_of_result", "index_of_written"]
