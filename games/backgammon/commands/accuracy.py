@@ -266,13 +266,10 @@ def run_command(args) -> int:
     analyses = None
     analysis_path = args.analysis or (str(DEFAULT_ANALYSIS) if DEFAULT_ANALYSIS.exists() else None)
     if analysis_path and analysis_path != "none":
-        from ..records.analysis import match_decisions, read_analysis_index
+        from ..learn.dataset import analyses_of_dataset
 
         log(f"matching decisions to {analysis_path} ...")
-        files = data.tables["files"][data.meta["file"]]
-        candidates = [data.items[a:b] for a, b in zip(data.offsets[:-1], data.offsets[1:])]  # read, not regenerated
-        analyses = match_decisions(read_analysis_index(analysis_path), files, data.meta["game"], data.meta["board"],
-                                   data.meta["dice"], candidates)
+        analyses = analyses_of_dataset(data, analysis_path)
         if not any(a is not None for a in analyses):
             analyses = None
     gnubg_equities = None

@@ -174,7 +174,6 @@ def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
     earlier matches never sees the analyses of the held-out ones.
     """
     from ..records import default_analysis_path
-    from ..records.analysis import match_decisions, read_analysis_index
 
     kind, _, path = source.partition(":")
     if kind != "analysis":
@@ -182,10 +181,7 @@ def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
     path = Path(path) if path else default_analysis_path()
     if not path.is_file():
         raise FileNotFoundError(f"targets {source!r}: no analysis file at {path}")
-    files = data.tables["files"][data.meta["file"]]
-    candidates = [data.items[a:b] for a, b in zip(data.offsets[:-1], data.offsets[1:])]
-    analyses = match_decisions(read_analysis_index(path), files, data.meta["game"], data.meta["board"],
-                               data.meta["dice"], candidates)
+    analyses = analyses_of_dataset(data, path)
     targets = np.full((data.n_items, 5), np.nan, np.float32)
     n_decisions = 0
     for g, a in enumerate(analyses):
@@ -197,6 +193,17 @@ def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
     labelled = int((~np.isnan(targets).any(axis=1)).sum())
     log(f"targets from {path.name}: {labelled:,} candidates of {n_decisions:,} analysed decisions")
     return DecisionSet(data.items, data.offsets, data.chosen, data.meta, data.tables, targets)
+
+
+def analyses_of_dataset(data: DecisionSet, path) -> list:
+    """gnubg's Analysis of each decision of ``data`` from the analysis file ``path`` (None where it
+    has none), read against the decision's own candidates (no plays generated again)."""
+    from ..records.analysis import match_decisions, read_analysis_index
+
+    files = data.tables["files"][data.meta["file"]]
+    candidates = [data.items[a:b] for a, b in zip(data.offsets[:-1], data.offsets[1:])]
+    return match_decisions(read_analysis_index(path), files, data.meta["game"], data.meta["board"],
+                           data.meta["dice"], candidates)
 
 
 def _build(paths, cache_dir, workers: int, progress: bool, log) -> DecisionSet:
