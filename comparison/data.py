@@ -180,22 +180,50 @@ def iterate_batches(data: DecisionSet, featurize, batch_size: int, shuffle: bool
             yield make_batch(data, idx, featurize)
 
 
-def split_latest(data: DecisionSet, order: np.ndarray, unit: np.ndarray, valid_fraction: float = 0.1):
-    """(earlier, latest): whole units (e.g. match files) sorted by ``order`` (e.g. date), the latest
-    ones, about ``valid_fraction`` of the decisions, held out. Both arrays are per decision (G,)."""
-    if not 0 < valid_fraction < 1:
-        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+def latest_units(order: np.ndarray, unit: np.ndarray, n_decisions: float) -> np.ndarray:
+    """Mask (G,) of the latest whole units (e.g. match files) by ``order`` (e.g. date) that together
+    hold about ``n_decisions`` decisions (whole units, so a little more). Arrays are per decision."""
+    unit = np.asarray(unit)
     units, first = np.unique(unit, return_index=True)
     unit_order = units[np.lexsort((units, np.asarray(order)[first]))]       # by order, then unit id
     counts = dict(zip(*np.unique(unit, return_counts=True)))
-    need, held = valid_fraction * len(data), []
+    need, held = n_decisions, []
     for u in unit_order[::-1]:
         if need <= 0:
             break
         held.append(u)
         need -= counts[u]
-    is_valid = np.isin(unit, held)
+    return np.isin(unit, held)
+
+
+def split_latest(data: DecisionSet, order: np.ndarray, unit: np.ndarray, valid_fraction: float = 0.1):
+    """(earlier, latest): whole units (e.g. match files) sorted by ``order`` (e.g. date), the latest
+    ones, about ``valid_fraction`` of the decisions, held out. Both arrays are per decision (G,)."""
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction}")
+    is_valid = latest_units(order, unit, valid_fraction * len(data))
     return data.subset(~is_valid), data.subset(is_valid)
 
 
-__all__ = ["Batch", "DecisionSet", "split_latest", "atomic_write", "batch_indices", "iterate_batches", "make_batch"]
+def split_three(data: DecisionSet, order: np.ndarray, unit: np.ndarray, valid_fraction: float = 0.1,
+                test_fraction: float = 0.1):
+    """(train, valid, test) by ``order`` (e.g. date), whole units at a time: the latest units, about
+    ``test_fraction`` of all decisions, are the test part (never trained on, never used to choose);
+    the next latest, about ``valid_fraction`` of all, validate; the rest trains. ``test_fraction`` 0
+    gives test None (the two-way split of :func:`split_latest`)."""
+    for name, f in (("valid_fraction", valid_fraction), ("test_fraction", test_fraction)):
+        if not 0 <= f < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {f}")
+    if not 0 < valid_fraction + test_fraction < 1:
+        raise ValueError(f"valid_fraction + test_fraction must be in (0, 1), got {valid_fraction + test_fraction}")
+    order, unit = np.asarray(order), np.asarray(unit)
+    is_test = latest_units(order, unit, test_fraction * len(data)) if test_fraction > 0 else np.zeros(len(data), bool)
+    rest = np.flatnonzero(~is_test)
+    is_valid = np.zeros(len(data), bool)
+    is_valid[rest] = latest_units(order[rest], unit[rest], valid_fraction * len(data))
+    is_train = ~(is_test | is_valid)
+    test = data.subset(is_test) if test_fraction > 0 else None
+    return data.subset(is_train), data.subset(is_valid), test
+
+
+__all__ = ["Batch", "DecisionSet", "split_latest", "atomic_write", "batch_indices", "iterate_batches", "latest_units", "make_batch", "split_three"]

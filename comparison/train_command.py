@@ -2,8 +2,10 @@
 
     python -m comparison train --records DIR... --out model.pt [--model mlp --hidden 128 --loss pairwise]
 
-Builds (or reuses) the decision cache of the records, holds out the latest matches for validation
-(``--split date``), trains with comparison.train.Trainer, writes the best model to ``--out``, the
+Builds (or reuses) the decision cache of the records, splits them by date, whole matches at a time
+(``--split date``): the latest 10% of the decisions are a test part that nothing here ever reads
+(``bench accuracy`` reports on it), the next latest 10% validate (choosing the epoch), the rest
+trains. It trains with comparison.train.Trainer, writes the best model to ``--out``, the
 resume state to ``<out>.last`` and the training curves to ``<out>.png``.
 
 The game comes from the registry (``--game``, :mod:`comparison.game`): its records, encodings and
@@ -48,8 +50,12 @@ def add_arguments(p) -> None:
     d.add_argument("--encoding",
                    help="candidate encoding, one of the game's; default the game's own. " + _encodings_help())
     d.add_argument("--split", default="date", choices=("date", "random", "none"),
-                   help="validation split: the latest matches by date (default), random matches, or none")
-    d.add_argument("--valid-fraction", type=float, default=0.1, help="share of decisions held out (default 0.1)")
+                   help="how to hold out whole matches: the latest by date (default), random ones, or none")
+    d.add_argument("--valid-fraction", type=float, default=0.1,
+                   help="share of decisions that validate (chooses the epoch; default 0.1)")
+    d.add_argument("--test-fraction", type=float, default=0.1,
+                   help="share of decisions, the latest, held out for testing and never read here (default 0.1; "
+                        "0 for a two-way split)")
     d.add_argument("--valid-records", nargs="+", metavar="PATH", help="validate on these records instead of a split")
     d.add_argument("--cache", metavar="DIR", help="decision cache folder (default ~/.cache/comparison-games)")
     d.add_argument("--workers", type=int, default=2, help="processes reading records (default 2)")
@@ -93,10 +99,10 @@ def add_arguments(p) -> None:
 
 
 def load_data(args, game):
-    """(train, valid) decision sets as the arguments ask."""
+    """(train, valid) decision sets as the arguments ask; the test part, if any, is dropped unread."""
     import numpy as np
 
-    from comparison.data import split_latest
+    from comparison.data import split_three
 
     paths = args.records or [game.default_records()]
     # absolute targets only where asked (a game may not offer any); held-out decisions never train on them
@@ -113,7 +119,12 @@ def load_data(args, game):
         order = game.chronological_order(data)
     else:  # random whole matches
         order = np.random.default_rng(args.seed).permutation(int(data.meta["file"].max()) + 1)[data.meta["file"]]
-    return split_latest(data, order, data.meta["file"], args.valid_fraction)
+    train, valid, _test = split_three(data, order, data.meta["file"], args.valid_fraction, args.test_fraction)
+    if len(train) == 0:
+        raise ValueError(f"no training decisions left: holding out whole matches for validation "
+                         f"({args.valid_fraction}) and testing ({args.test_fraction}) took all {len(data):,}; "
+                         "give more records, smaller fractions (--test-fraction 0) or --split none")
+    return train, valid
 
 
 def build_model(args, game, feature_shape):
@@ -176,7 +187,9 @@ def run_command(args) -> int:
                       weight_decay=args.weight_decay, schedule=args.schedule, patience=args.patience, seed=args.seed,
                       device=args.device, max_steps=args.max_steps, max_seconds=args.max_seconds, threads=args.threads)
     meta = {"game": args.game, "encoding": args.encoding, "records": [str(p) for p in (args.records or ["<bundled>"])],
-            "split": args.split, "targets": args.targets, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
+            "split": args.split, "valid_fraction": args.valid_fraction,
+            "test_fraction": args.test_fraction if args.split != "none" and not args.valid_records else 0.0,
+            "targets": args.targets, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:
         print(f"{len(train):,} training decisions ({train.n_items:,} candidates), "

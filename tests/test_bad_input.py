@@ -160,7 +160,7 @@ def no_heavy_work(monkeypatch):
     (["--model", "pubeval", "--records", "nowhere"], "nowhere: no such file or folder"),
     (["--model", "pubeval", "--analysis", "nothing.jsonl.gz"], "--analysis nothing.jsonl.gz: no such file"),
     (["--model", "pubeval", "--limit", "0"], "--limit must be at least 1"),
-    (["--model", "pubeval", "--valid-fraction", "1.5"], "--valid-fraction must be between 0 and 1"),
+    (["--model", "pubeval", "--test-fraction", "1.5"], "--test-fraction must be between 0 and 1"),
 ])
 def test_accuracy_checks_arguments_before_reading_records(args, message, no_heavy_work, capsys, tmp_path,
                                                           monkeypatch):

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comparison import checkpoint, evaluate, losses, models
-from comparison.data import DecisionSet, _ranges, batch_indices, make_batch, split_latest
+from comparison.data import DecisionSet, _ranges, batch_indices, make_batch, split_latest, split_three
 from comparison.train import TrainConfig, Trainer, last_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +89,25 @@ def test_split_latest_holds_out_whole_latest_units():
     assert len(train) + len(valid) == len(data)
     assert set(valid.meta["unit"]) == {0, 1}
     assert not set(valid.meta["unit"]) & set(train.meta["unit"])
+
+
+def test_split_three_keeps_the_latest_units_for_testing():
+    data, _ = synthetic_set(400)
+    order = data.meta["order"]
+    train, valid, test = split_three(data, order, data.meta["unit"], 0.1, 0.2)
+    assert len(train) + len(valid) + len(test) == len(data)
+    units = [set(part.meta["unit"]) for part in (train, valid, test)]
+    assert not (units[0] & units[1]) and not (units[0] & units[2]) and not (units[1] & units[2])
+    latest = lambda part: max(order[np.isin(data.meta["unit"], list(part))])  # noqa: E731
+    earliest = lambda part: min(order[np.isin(data.meta["unit"], list(part))])  # noqa: E731
+    assert latest(units[0]) <= earliest(units[1]) and latest(units[1]) <= earliest(units[2])  # by order
+    assert 0.2 * len(data) <= len(test) < 0.3 * len(data) and 0.1 * len(data) <= len(valid) < 0.2 * len(data)
+    # the test part is the two-way split's held-out part: a model validated on `valid` never saw it
+    _, held = split_latest(data, order, data.meta["unit"], 0.2)
+    assert np.array_equal(held.items, test.items)
+    assert split_three(data, order, data.meta["unit"], 0.1, 0.0)[2] is None
+    with pytest.raises(ValueError, match="test_fraction"):
+        split_three(data, order, data.meta["unit"], 0.1, 1.0)
 
 
 # ------------------------------------------------------------------------------ losses

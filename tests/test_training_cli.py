@@ -158,7 +158,7 @@ def test_outcome_model_trains_on_gnubg_analysis_targets(shared_data_dir, tmp_pat
     out = tmp_path / "o.pt"
     assert cli.main(["train", "--records", str(d), "--cache", str(tmp_path / "cache"), "--workers", "1",
                      "--model", "outcome", "--targets", "analysis", "--encoding", "tesauro198", "--hidden", "16",
-                     "--epochs", "2", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
+                     "--epochs", "2", "--test-fraction", "0", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
     ck = checkpoint.load(out)
     assert ck.meta["targets"] == "analysis" and ck.model.config["kind"] == "outcome"
     assert "train_target_bce" in ck.meta["history"][-1]

@@ -3,8 +3,8 @@ choices cost.
 
     python -m comparison bench accuracy --model default pubeval gnubg --records ../shared/data/human-records
 
-On the non-forced decisions of the records (by default the same held-out split as ``train``'s:
-the latest 10% of the matches by date), every player ranks every candidate; reported per player:
+On the non-forced decisions of the records (by default the test part of ``train``'s date split:
+the latest 10% of the decisions, whole matches, which neither trained a model nor chose its epoch), every player ranks every candidate; reported per player:
 top-1 agreement with the recorded play, top-3, mean reciprocal rank; mean equity loss of its
 choice judged by gnubg 0-ply (cubeless money equity; needs the gnubg-nn extra) and by GNU
 Backgammon's 4-ply analyses of the same decisions where they exist (match-aware; the people's
@@ -33,8 +33,11 @@ def add_arguments(p) -> None:
                    help="players: model files, default, pubeval, gnubg, random (default: default pubeval gnubg)")
     p.add_argument("--records", nargs="+", metavar="PATH", help="record files or folders (default: the bundled corpus)")
     p.add_argument("--split", default="date", choices=("date", "none"),
-                   help="evaluate on the latest matches as train holds them out (default), or on all decisions")
-    p.add_argument("--valid-fraction", type=float, default=0.1, help="held-out share with --split date (default 0.1)")
+                   help="evaluate on the test part of train's date split, the latest matches (default), or on all "
+                        "decisions")
+    p.add_argument("--test-fraction", "--valid-fraction", dest="test_fraction", type=float, default=0.1,
+                   help="the latest share of decisions with --split date (default 0.1, train's test part; "
+                        "--valid-fraction is its old name)")
     p.add_argument("--analysis", metavar="FILE",
                    help="gnubg analyses (.jsonl.gz) of the records (default: ../shared/data/human-analysis/"
                         "lasse-4ply.jsonl.gz when present; 'none' to skip)")
@@ -213,7 +216,7 @@ def check_arguments(args) -> str | None:
 
     for name, value, ok, want in (("--limit", args.limit, lambda v: v >= 1, "at least 1"),
                                   ("--workers", args.workers, lambda v: v >= 1, "at least 1"),
-                                  ("--valid-fraction", args.valid_fraction, lambda v: 0 < v < 1,
+                                  ("--test-fraction", args.test_fraction, lambda v: 0 < v < 1,
                                    "between 0 and 1 (exclusive)")):
         if value is not None and not ok(value):
             return f"{name} must be {want}, got {value}"
@@ -260,7 +263,9 @@ def run_command(args) -> int:
         print(f"bench accuracy: {e}", file=sys.stderr)
         return 2
     if args.split == "date":
-        _, data = split_latest(data, chronological_order(data), data.meta["file"], args.valid_fraction)
+        # records train never read with the same --test-fraction: the bundled corpus has no dates and
+        # sorts first, so a training set that adds it holds out a superset of these matches
+        _, data = split_latest(data, chronological_order(data), data.meta["file"], args.test_fraction)
     if args.limit and args.limit < len(data):
         data = data.subset(np.sort(np.random.default_rng(args.seed).choice(len(data), args.limit, replace=False)))
     analyses = None
