@@ -1,12 +1,13 @@
-"""Players named on the command line: ``pubeval``, ``random``, ``gnubg[:N]``, ``default[:N]`` or a model
-file (``model.pt[:N]``).
+"""Players named on the command line: ``pubeval``, ``random``, ``gnubg[:N]``, ``gnubg-full[:N]``,
+``default[:N]`` or a model file (``model.pt[:N]``).
 
 A model's ``:N`` (0..3) searches N plies deeper (:mod:`.search`; 0 is the plain agent), which needs
-a model with outcome heads; ``gnubg:N`` is gnubg-nn's own N-ply evaluation.
+a model with outcome heads; ``gnubg:N`` is gnubg-nn's own N-ply evaluation; ``gnubg-full:N`` is the
+full GNU Backgammon engine (:mod:`.gnubg_full`) at N plies, for checker play and cube decisions.
 
 ``make_player(spec, seed)`` turns such a name into a bot (a :class:`~games.backgammon.players.bots.Bot`).
 Heavy modules load only for the player that needs them: torch for a model, gnubg-nn (the optional
-GPL extra) for gnubg.
+GPL extra) for gnubg, the gnubg module (same extra) for gnubg-full.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Optional
 
 PLAYER_HELP = ("pubeval, random, gnubg or gnubg:N (gnubg at N plies, the optional gnubg-nn extra), "
+               "gnubg-full or gnubg-full:N (the full GNU Backgammon engine at N = 0..4 plies, 0 by default: "
+               "checker play and cube decisions, the optional gnubg extra), "
                "default (the packaged model) or the path of a model file, either followed by :N to "
                "search N = 0..3 plies deeper (a model with outcome heads)")
 
@@ -25,14 +28,14 @@ class PlayerError(ValueError):
     """A player spec that cannot be turned into a player; the message says why and what is accepted."""
 
 
-BUILTIN = ("pubeval", "random", "gnubg", "default")
+BUILTIN = ("pubeval", "random", "gnubg", "gnubg-full", "default")
 """The players known by name; anything else names a model file."""
 
 
 @dataclass(frozen=True)
 class PlayerSpec:
-    """A player name, read: ``kind`` is one of BUILTIN or "file"; ``plies`` for gnubg, default or a
-    file (the search depth), ``path`` for a file."""
+    """A player name, read: ``kind`` is one of BUILTIN or "file"; ``plies`` for gnubg, gnubg-full,
+    default or a file (the search depth), ``path`` for a file."""
 
     kind: str
     plies: int = 0
@@ -41,7 +44,7 @@ class PlayerSpec:
 
 def parse_spec(spec: str) -> PlayerSpec:
     """Read a player name (the one place that knows the names). Raises :class:`PlayerError` for
-    a malformed gnubg or model depth, or a file that does not exist.
+    a malformed gnubg, gnubg-full or model depth, or a file that does not exist.
 
     A model's depth is a ``:N`` suffix of digits; a file whose own name ends so (it exists as
     written) is that file at depth 0.
@@ -55,6 +58,11 @@ def parse_spec(spec: str) -> PlayerSpec:
         if plies and (not plies.isdigit() or int(plies) > 4):
             raise PlayerError(f"player {spec!r}: the plies after 'gnubg:' must be a whole number 0..4")
         return PlayerSpec("gnubg", int(plies or 0))
+    if low == "gnubg-full" or low.startswith("gnubg-full:"):
+        _, _, plies = low.partition(":")
+        if plies and (not plies.isdigit() or int(plies) > 4):
+            raise PlayerError(f"player {spec!r}: the plies after 'gnubg-full:' must be a whole number 0..4")
+        return PlayerSpec("gnubg-full", int(plies or 0))
     if low.startswith("default:"):
         return PlayerSpec("default", _model_plies(spec, low.partition(":")[2], "default"))
     path = Path(s).expanduser()
@@ -93,8 +101,8 @@ def make_player(spec: str, seed=None):
     """The bot that ``spec`` names; ``seed`` seeds a random player (others are deterministic).
 
     Raises :class:`PlayerError` with a readable reason for an unknown name, a missing file, gnubg
-    without the gnubg-nn module, a model that cannot be loaded, or a search depth (``:N``, N >= 1)
-    asked of a model without outcome heads.
+    without the gnubg-nn module, gnubg-full without the gnubg module, a model that cannot be
+    loaded, or a search depth (``:N``, N >= 1) asked of a model without outcome heads.
     """
     p = parse_spec(spec)
     if p.kind == "pubeval":
@@ -110,6 +118,13 @@ def make_player(spec: str, seed=None):
 
         try:
             return GnubgBot(p.plies)
+        except ImportError as e:
+            raise PlayerError(str(e)) from None
+    if p.kind == "gnubg-full":
+        try:
+            from .gnubg_full import GnubgFullBot
+
+            return GnubgFullBot(p.plies)
         except ImportError as e:
             raise PlayerError(str(e)) from None
     agent = _load_agent(None if p.kind == "default" else p.path)
