@@ -9,7 +9,11 @@ the one the expert chose. A :class:`DecisionSet` keeps G groups in flat arrays:
     meta     {name: (G, ...) array}  per-decision facts for splits and reports (date, player, ...)
     tables   {name: array}           anything else, e.g. the file names that meta["file"] indexes
     targets  (M, K) float32 or None  optional absolute targets per candidate (e.g. an engine's outcome
-                                     probabilities); NaN rows where a candidate has none
+                                     probabilities, a game's result); NaN where a candidate (or one
+                                     of its K components) has none
+    values   (M,) float32 or None    optional engine values per candidate (e.g. an analysis's equities):
+                                     a second kind of expert, whose order within a decision gives
+                                     preference pairs (comparison.losses.engine_pairs); NaN where unlisted
 
 Features are computed per batch by a game-supplied ``featurize(items) -> float32 (M, ...)``, so the
 cache stays small (50 bytes a backgammon candidate instead of ~1 KB of floats) and one cache
@@ -35,6 +39,7 @@ class DecisionSet:
     meta: dict = field(default_factory=dict)
     tables: dict = field(default_factory=dict)
     targets: Optional[np.ndarray] = None
+    values: Optional[np.ndarray] = None
 
     def __post_init__(self):
         self.offsets = np.asarray(self.offsets, dtype=np.int64)
@@ -52,6 +57,10 @@ class DecisionSet:
             self.targets = np.asarray(self.targets, dtype=np.float32)
             if self.targets.ndim != 2 or len(self.targets) != len(self.items):
                 raise ValueError(f"targets must be (M, K) for the {len(self.items)} candidates, got {self.targets.shape}")
+        if self.values is not None:
+            self.values = np.asarray(self.values, dtype=np.float32)
+            if self.values.shape != (len(self.items),):
+                raise ValueError(f"values must be (M,) for the {len(self.items)} candidates, got {self.values.shape}")
 
     def __len__(self) -> int:
         return len(self.chosen)
@@ -76,7 +85,8 @@ class DecisionSet:
         np.cumsum(sizes, out=offsets[1:])
         return DecisionSet(self.items[rows], offsets, self.chosen[index],
                            {k: v[index] for k, v in self.meta.items()}, dict(self.tables),
-                           None if self.targets is None else self.targets[rows])
+                           None if self.targets is None else self.targets[rows],
+                           None if self.values is None else self.values[rows])
 
     def save(self, path) -> None:
         """Write an .npz atomically (a reader never sees half a file)."""
@@ -85,6 +95,8 @@ class DecisionSet:
         arrays.update({f"table.{k}": v for k, v in self.tables.items()})
         if self.targets is not None:
             arrays["targets"] = self.targets
+        if self.values is not None:
+            arrays["values"] = self.values
         atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
@@ -93,7 +105,8 @@ class DecisionSet:
             meta = {k[5:]: z[k] for k in z.files if k.startswith("meta.")}
             tables = {k[6:]: z[k] for k in z.files if k.startswith("table.")}
             targets = z["targets"] if "targets" in z.files else None
-            return cls(z["items"], z["offsets"], z["chosen"], meta, tables, targets)
+            values = z["values"] if "values" in z.files else None
+            return cls(z["items"], z["offsets"], z["chosen"], meta, tables, targets, values)
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
@@ -126,7 +139,8 @@ class Batch:
     group: torch.Tensor    # (M,) int64: decision of each row, 0..G-1
     offsets: torch.Tensor  # (G+1,) int64
     chosen: torch.Tensor   # (G,) int64: row of the expert's candidate (global index into M)
-    targets: Optional[torch.Tensor] = None  # (M, K) float32 absolute targets, NaN rows where none
+    targets: Optional[torch.Tensor] = None  # (M, K) float32 absolute targets, NaN where none
+    values: Optional[torch.Tensor] = None   # (M,) float32 engine values (preference pairs), NaN where unlisted
 
     @property
     def n_groups(self) -> int:
@@ -134,7 +148,8 @@ class Batch:
 
     def to(self, device) -> "Batch":
         return Batch(self.x.to(device, non_blocking=True), self.group.to(device), self.offsets.to(device),
-                     self.chosen.to(device), None if self.targets is None else self.targets.to(device))
+                     self.chosen.to(device), None if self.targets is None else self.targets.to(device),
+                     None if self.values is None else self.values.to(device))
 
 
 def make_batch(data: DecisionSet, index: np.ndarray, featurize: Optional[Callable]) -> Batch:
@@ -148,8 +163,9 @@ def make_batch(data: DecisionSet, index: np.ndarray, featurize: Optional[Callabl
     group = np.repeat(np.arange(len(index), dtype=np.int64), sizes)
     chosen = offsets[:-1] + data.chosen[index]
     targets = None if data.targets is None else torch.from_numpy(np.ascontiguousarray(data.targets[rows]))
+    values = None if data.values is None else torch.from_numpy(np.ascontiguousarray(data.values[rows]))
     return Batch(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(group),
-                 torch.from_numpy(offsets), torch.from_numpy(chosen), targets)
+                 torch.from_numpy(offsets), torch.from_numpy(chosen), targets, values)
 
 
 def batch_indices(n: int, batch_size: int, shuffle: bool, seed=None, rank: int = 0, world: int = 1) -> list:

@@ -50,14 +50,27 @@ def equity_from_probabilities(probs: Tensor, levels) -> Tensor:
     return eq
 
 
+def masked_bce(probs: Tensor, targets: Tensor) -> Tensor:
+    """Binary cross-entropy of probabilities (M, K) against targets (M, K), averaged over the known
+    components only: a NaN target component is left out on its own, so a candidate whose win is
+    known but whose gammons are not (a game ended by a refused double) still teaches the win.
+    With no known component at all, a zero that keeps ``probs`` in the graph (data parallel
+    training needs every parameter reached)."""
+    known = ~torch.isnan(targets)                                # (M, K)
+    if not known.any():
+        return probs.sum() * 0.0
+    return F.binary_cross_entropy(probs[known].clamp(1e-6, 1 - 1e-6), targets[known])
+
+
 class OutcomeScorer(BaseScorer):
     """(B, ...) features -> (B,) scores = ``sharpness`` x equity; ``probabilities(x)`` -> (B, 2L-1).
 
     The comparison loss reads scores on a logit scale, while the equities of sibling plays differ
     by hundredths: a learned positive factor (``sharpness``) lets it, without changing the ranking
     or the probabilities. ``equity(x)`` is the calibrated value. Absolute targets, when a batch
-    carries them (``Batch.targets`` (M, 2L-1), NaN rows where none), add ``target_weight`` x the
-    binary cross-entropy of the probabilities (:meth:`extra_loss`).
+    carries them (``Batch.targets`` (M, 2L-1), NaN where unknown: a whole row, or single
+    components), add ``target_weight`` x the binary cross-entropy of the probabilities over the
+    known components (:meth:`extra_loss`, :func:`masked_bce`).
     """
 
     def __init__(self, d_in: int, hidden=(128,), activation: str = "relu", levels=(1, 2, 3),
@@ -104,11 +117,7 @@ class OutcomeScorer(BaseScorer):
         probs, self._last_probs = self._last_probs, None
         if targets is None or probs is None or self.target_weight == 0:
             return batch.x.new_zeros(()), {}
-        labelled = ~torch.isnan(targets).any(dim=1)                  # (M,)
-        if not labelled.any():
-            # keep every parameter in the graph (DDP) with a zero that has a gradient
-            return probs.sum() * 0.0, {"target_bce": 0.0}
-        bce = F.binary_cross_entropy(probs[labelled].clamp(1e-6, 1 - 1e-6), targets[labelled])
+        bce = masked_bce(probs, targets)
         return self.target_weight * bce, {"target_bce": float(bce.detach())}
 
 
@@ -123,5 +132,5 @@ def from_config(config: dict) -> OutcomeScorer:
                          config.get("sharpness", 10.0))
 
 
-__all__ = ["OutcomeScorer", "build_outcome_scorer", "equity_from_probabilities", "from_config",
+__all__ = ["OutcomeScorer", "build_outcome_scorer", "equity_from_probabilities", "from_config", "masked_bce",
            "probabilities_from_logits"]

@@ -46,27 +46,37 @@ class TrainConfig:
     max_steps: Optional[int] = None  # stop after this many steps in all (a compute budget)
     max_seconds: Optional[float] = None  # stop after this much training time
     aux_weight: float = 1.0         # weight of the scorer's extra_loss (a mixture's router losses)
+    engine_pairs: float = 0.0       # weight of the engine's preference pairs (batches' ``values``), 0 = off
     threads: Optional[int] = None   # torch CPU threads (default: torch's choice)
 
 
 class Objective(nn.Module):
-    """The loss of one batch, as a module: the comparison loss of the scorer's scores plus
-    ``extra_weight`` times the scorer's own ``extra_loss`` (a mixture's router losses).
+    """The loss of one batch, as a module: the comparison loss of the scorer's scores (the
+    people's choices) plus ``extra_weight`` times the scorer's own ``extra_loss`` (a mixture's
+    router losses, an outcome model's absolute targets) plus ``pair_weight`` times the engine's
+    preference pairs among the candidates it valued (:func:`comparison.losses.engine_pairs` of
+    ``batch.values``: a second kind of expert for the same comparison loss).
 
     Data-parallel training wraps this module rather than the scorer: DistributedDataParallel
     averages the gradients of what is computed inside the forward it wraps, and a preference
     router's loss calls the router outside the scorer's forward.
     """
 
-    def __init__(self, scorer: nn.Module, loss_fn: Callable, extra_weight: float = 1.0):
+    def __init__(self, scorer: nn.Module, loss_fn: Callable, extra_weight: float = 1.0, pair_weight: float = 0.0):
         super().__init__()
-        self.scorer, self.loss_fn, self.extra_weight = scorer, loss_fn, extra_weight
+        self.scorer, self.loss_fn = scorer, loss_fn
+        self.extra_weight, self.pair_weight = extra_weight, float(pair_weight)
 
     def forward(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         scores = self.scorer(batch.x)                               # (M,) every candidate of the G decisions
         loss = self.loss_fn(scores, batch.group, batch.chosen)      # mean over the decisions
         extra, logs = self.scorer.extra_loss(batch)                 # right after the forward on batch.x
-        return loss + self.extra_weight * extra, logs
+        loss = loss + self.extra_weight * extra
+        if self.pair_weight and batch.values is not None:
+            pairs = losses.engine_pairs(scores, batch.group, batch.values, batch.n_groups)
+            loss = loss + self.pair_weight * pairs
+            logs = {**logs, "engine_pairs": float(pairs.detach())}
+        return loss, logs
 
 
 @dataclass
@@ -93,7 +103,7 @@ class Trainer:
         self.device = _device(cfg.device, self.rank)
         torch.manual_seed(cfg.seed)
         self.model.to(self.device)
-        self.objective = Objective(self.model, self.loss_fn, cfg.aux_weight)
+        self.objective = Objective(self.model, self.loss_fn, cfg.aux_weight, cfg.engine_pairs)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel
 

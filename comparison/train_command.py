@@ -10,6 +10,14 @@ resume state to ``<out>.last`` and the training curves to ``<out>.png``.
 
 The game comes from the registry (``--game``, :mod:`comparison.game`): its records, encodings and
 the options of its routers all go through the game protocol, so this command serves any game.
+
+Besides the people's choices, two optional signals, both taken from the training part only:
+absolute targets (``--targets``: an outcome model's probabilities are pinned to an engine's
+evaluations or to the games' results) and an engine's preferences (``--engine-pairs``: the pairs
+among the plays an engine valued, ordered by its values, as a second kind of expert in the same
+pairwise loss; any scorer). The game supplies both through ``build_dataset(..., targets=SPEC)``:
+the comma-separated target sources, then the engine's value source. The model file's meta
+records which were used (``targets``, ``target_weight``, ``engine_pairs``, ``engine_source``).
 """
 from __future__ import annotations
 
@@ -65,11 +73,26 @@ def add_arguments(p) -> None:
                    help="scorer (default mlp); outcome: an MLP whose score is the equity of its outcome "
                         "probabilities (comparison.outcomes)")
     m.add_argument("--targets", metavar="SOURCE",
-                   help="--model outcome: absolute targets per candidate, as the game offers them "
-                        "(backgammon: analysis or analysis:PATH, gnubg's analysed probabilities)")
+                   help="--model outcome: absolute targets per candidate, as the game offers them; backgammon: "
+                        "analysis or analysis:PATH (gnubg's analysed probabilities of the plays it lists), results "
+                        "(the game's result for the play made, from the mover's view: win, gammon, backgammon as "
+                        "0/1; a refused double teaches the win only, the gammons unknown; a resignation counts "
+                        "the level resigned (in a match, where the points stop at the match, the levels above "
+                        "them unknown); an unfinished game gives none), engine or engine:DIR (the probabilities "
+                        "records generate --label wrote beside the records); several joined by commas, e.g. "
+                        "analysis,results: where more than one gives a play's targets, analysis wins, then engine, "
+                        "then results. Unknown components are left out of the loss one by one")
     m.add_argument("--target-weight", type=float, default=1.0,
                    help="--model outcome: weight of the absolute targets' loss where the records carry targets "
                         "(default 1)")
+    m.add_argument("--engine-pairs", type=float, default=0.0, metavar="WEIGHT",
+                   help="any model: add WEIGHT x the engine's preference pairs to the comparison loss (a second "
+                        "kind of expert beside the people): in every decision an engine valued, the pairs of its "
+                        "valued plays ordered by its values, each weighted by the values' gap (default 0: none)")
+    m.add_argument("--engine-source", default="pairs", metavar="SOURCE",
+                   help="where --engine-pairs reads the engine's values, as the game offers them; backgammon: pairs "
+                        "(gnubg's analysed equities of the plays it lists, in the shared analyses) or pairs:PATH "
+                        "(default pairs)")
     m.add_argument("--hidden", default="128", help="hidden widths, e.g. 128 or 256,64 (default 128)")
     m.add_argument("--activation", default="relu", help="relu, tanh, sigmoid or gelu (default relu)")
     m.add_argument("--router", default="token_choice", help="mixture-of-experts router (--model moe)")
@@ -98,17 +121,35 @@ def add_arguments(p) -> None:
     t.add_argument("--no-progress", action="store_true")
 
 
+def label_spec(args) -> str | None:
+    """What ``train`` asks the game for beyond the choices (its ``targets`` keyword): the target
+    sources of ``--targets``, then ``--engine-source`` when ``--engine-pairs`` is on; None for neither."""
+    parts = [args.targets] if args.targets else []
+    if args.engine_pairs:
+        parts.append(args.engine_source)
+    return ",".join(parts) or None
+
+
 def load_data(args, game):
-    """(train, valid) decision sets as the arguments ask; the test part, if any, is dropped unread."""
+    """(train, valid) decision sets as the arguments ask; the test part, if any, is dropped unread.
+
+    Targets and engine values are read for the training decisions only: the validation part is
+    returned without them (it only chooses the epoch, by agreement with the people)."""
+    import dataclasses
+
     import numpy as np
 
     from comparison.data import split_three
 
     paths = args.records or [game.default_records()]
-    # absolute targets only where asked (a game may not offer any); held-out decisions never train on them
-    extra = {"targets": args.targets} if args.targets else {}
+    # labels only where asked (a game may not offer any)
+    spec = label_spec(args)
+    extra = {"targets": spec} if spec else {}
     data = game.build_dataset(paths, cache_dir=args.cache, workers=args.workers, progress=not args.no_progress,
                               **extra)
+    if args.engine_pairs and getattr(data, "values", None) is None:
+        raise ValueError(f"--engine-pairs: the game {args.game} gave no engine values for "
+                         f"--engine-source {args.engine_source}")
     if args.valid_records:
         valid = game.build_dataset(args.valid_records, cache_dir=args.cache, workers=args.workers,
                                    progress=not args.no_progress)
@@ -124,7 +165,7 @@ def load_data(args, game):
         raise ValueError(f"no training decisions left: holding out whole matches for validation "
                          f"({args.valid_fraction}) and testing ({args.test_fraction}) took all {len(data):,}; "
                          "give more records, smaller fractions (--test-fraction 0) or --split none")
-    return train, valid
+    return train, dataclasses.replace(valid, targets=None, values=None)
 
 
 def build_model(args, game, feature_shape):
@@ -174,6 +215,8 @@ def run_command(args) -> int:
         args.encoding = args.encoding or game.default_encoding  # stored in the model file's meta
         if args.targets and args.model != "outcome":
             raise ValueError("--targets: only an outcome model (--model outcome) learns from absolute targets")
+        if not args.engine_pairs >= 0:
+            raise ValueError(f"--engine-pairs: the weight must be >= 0, got {args.engine_pairs}")
         featurize = game.featurize(args.encoding)
         train, valid = load_data(args, game)
         import torch
@@ -185,11 +228,14 @@ def run_command(args) -> int:
         return 2
     cfg = TrainConfig(loss=args.loss, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, schedule=args.schedule, patience=args.patience, seed=args.seed,
-                      device=args.device, max_steps=args.max_steps, max_seconds=args.max_seconds, threads=args.threads)
+                      device=args.device, max_steps=args.max_steps, max_seconds=args.max_seconds, threads=args.threads,
+                      engine_pairs=args.engine_pairs)
     meta = {"game": args.game, "encoding": args.encoding, "records": [str(p) for p in (args.records or ["<bundled>"])],
             "split": args.split, "valid_fraction": args.valid_fraction,
             "test_fraction": args.test_fraction if args.split != "none" and not args.valid_records else 0.0,
-            "targets": args.targets, "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
+            "targets": args.targets, "target_weight": args.target_weight if args.targets else 0.0,
+            "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
+            "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:
         print(f"{len(train):,} training decisions ({train.n_items:,} candidates), "

@@ -155,3 +155,68 @@ def test_bundled_corpus_reads_without_errors():
     assert (s["files"], s["good_games"], s["broken_games"]) == (CORPUS_FILES, CORPUS_GAMES, 0)
     assert (s["decisions"], s["non_forced"]) == (CORPUS_DECISIONS, CORPUS_NON_FORCED)
     assert list(s["players"]) == ["gnubg-0ply"]
+
+
+def test_gnubg_labels_beside_the_records(tmp_path, capsys, gnubg):
+    """--label gnubg: one line per play with gnubg's probabilities of the position after it, for
+    the mover; checked against the full GNU Backgammon engine reading the written position IDs.
+    The .mat files stay byte for byte what they are without labels."""
+    import json
+
+    from games.backgammon import board_from_position_id, position_id, swap_sides
+    from games.backgammon.play.generate import LABEL_SUFFIX, label_path
+    from games.backgammon.rules.scoring import game_result
+
+    engine = pytest.importorskip("gnubg", reason="the full GNU Backgammon engine module is not installed")
+    plain, labelled = tmp_path / "plain", tmp_path / "labelled"
+    generate(plain, "pubeval", games=5, seed=7, workers=1, games_per_file=3, progress=False)
+    s = generate(labelled, "pubeval", games=5, seed=7, workers=2, games_per_file=3, progress=False, label="gnubg")
+    assert s["label"] == "gnubg-0ply"
+    assert files_bytes(plain) == files_bytes(labelled)
+    sides = sorted(labelled.glob(f"*{LABEL_SUFFIX}"))
+    assert [label_path(p) for p in sorted(labelled.glob("*.mat"))] == sides
+    cube, context = engine.cube_info(), engine.eval_context(0, 0)
+    n_lines = n_over = 0
+    for mat, side in zip(sorted(labelled.glob("*.mat")), sides):
+        rows = [json.loads(line) for line in side.read_text().splitlines()]
+        plays = [(g.number, k, a) for g in records.read_match(mat).games
+                 for k, a in enumerate(g.plays, start=1) if a.n_legal > 0]
+        assert len(rows) == len(plays)
+        for row, (number, move, a) in zip(rows, plays):
+            assert (row["game"], row["move"], row["player"], tuple(row["dice"])) == (number, move, a.player, a.dice)
+            assert row["position_id"] == position_id(a.board)
+            result = board_from_position_id(row["result_id"])       # the mover still in row 1
+            assert np.array_equal(result, a.result)
+            p = np.array(row["probs"])
+            over = game_result(result)
+            if over:  # the mover bore off its last checker: a sure win of that many points
+                assert list(p) == [1.0, over >= 2, over >= 3, 0.0, 0.0]
+                n_over += 1
+                continue
+            # gnubg evaluates the opponent on roll: the mover's chances are the mirror
+            w, wg, wbg, lg, lbg, _eq = engine.evaluate(engine.position_from_id(position_id(swap_sides(result))),
+                                                       cube, context)
+            np.testing.assert_allclose(p, [1 - w, lg, lbg, wg, wbg], atol=2e-4)
+            n_lines += 1
+    assert n_over == 5 and n_lines > 100
+
+    rc = cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "c"),
+                   "--label", "gnubg:0", "--no-progress"])
+    assert rc == 0 and "labels: gnubg-0ply" in capsys.readouterr().out
+    assert len(list((tmp_path / "c").glob(f"*{LABEL_SUFFIX}"))) == 1
+    assert cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "d"),
+                     "--label", "pubeval"]) == 2
+    assert "labels come from gnubg" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()                          # said before anything is written
+
+
+def test_labels_without_gnubg_nn_are_refused_clearly(tmp_path, capsys, monkeypatch):
+    from games.backgammon.players import gnubg as gnubg_bot
+
+    def missing():
+        raise ImportError("gnubg players need the optional gnubg-nn module (GPL): pip install gnubg-nn")
+
+    monkeypatch.setattr(gnubg_bot, "import_gnubg", missing)
+    assert cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "x"),
+                     "--label", "gnubg"]) == 2
+    assert "gnubg-nn" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -11,6 +11,12 @@ Backgammon's 4-ply analyses of the same decisions where they exist (match-aware;
 own loss is shown beside); and top-1 by kind of decision (contact, race, bearing off: a race with all the mover's checkers home).
 
 Players: model files, ``default`` (the packaged model), ``pubeval``, ``gnubg`` (0-ply), ``random``.
+
+``--plot PNG`` adds a reliability diagram: for every player with outcome probabilities (models
+with outcome heads, gnubg), its predicted win probability of the position after the play the
+person made (for the mover) against whether the mover went on to win that game, in ten bins, with
+the diagonal and the counts. A game ended by a refused double counts as won by the doubler; games
+without a known winner are left out. The diagram's numbers go into ``--json`` too.
 """
 from __future__ import annotations
 
@@ -46,6 +52,10 @@ def add_arguments(p) -> None:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--plot", metavar="PNG",
+                   help="also draw a reliability diagram: each player's predicted win probability after the play "
+                        "made against the game's result, binned, with counts (players with probabilities: models "
+                        "with outcome heads, gnubg; default: no diagram)")
     p.add_argument("--no-progress", action="store_true")
 
 
@@ -138,9 +148,20 @@ def phases(boards: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ the benchmark
 
 
-def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=None) -> dict:
+def chosen_results(data) -> tuple[np.ndarray, np.ndarray]:
+    """(the result each decision's player chose (G, 2, 25), whether the mover won that game (G,):
+    1.0 / 0.0, NaN when the game's winner is unknown)."""
+    results = data.items[data.offsets[:-1] + data.chosen]
+    won = np.asarray(data.meta["result"], np.float64)[:, 0] if "result" in data.meta else np.full(len(data), np.nan)
+    return results, won
+
+
+def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=None,
+        reliability: bool = False) -> dict:
     """Metrics of each player on ``data``; ``analyses``: one Analysis or None per decision;
-    ``gnubg_equities``: gnubg 0-ply equity of every candidate (M,) or None."""
+    ``gnubg_equities``: gnubg 0-ply equity of every candidate (M,) or None; ``reliability``: also
+    each player's reliability table (comparison.plots.reliability_table) of its win probability
+    after the chosen play against the game's result, for players with probabilities."""
     from comparison.evaluate import expert_ranks, picks, rank_metrics
 
     log = log or (lambda s: None)
@@ -174,6 +195,13 @@ def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=No
             probs = player_probabilities(name, data.items[calib_rows])
             if probs is not None:  # against gnubg's analysed (2- to 4-ply mostly) probabilities
                 row["calibration"] = calibration(probs, calib_targets)
+        if reliability:
+            from comparison.plots import reliability_table
+
+            results, won = chosen_results(data)
+            probs = player_probabilities(name, results)
+            if probs is not None:
+                row["reliability"] = reliability_table(probs[:, 0], won)
         out["players"][name] = row
     return out
 
@@ -225,6 +253,9 @@ def check_arguments(args) -> str | None:
             return f"{path}: no such file or folder"
     if args.analysis and args.analysis != "none" and not Path(args.analysis).is_file():
         return f"--analysis {args.analysis}: no such file"
+    plot = getattr(args, "plot", None)
+    if plot and (Path(plot).is_dir() or Path(plot).suffix.lower() not in (".png", ".pdf", ".svg", ".jpg")):
+        return f"--plot {plot}: name a picture file (.png, .pdf, .svg or .jpg)"
     have_gnubg = importlib.util.find_spec("gnubg_nn") is not None
     names = []
     for spec in args.model:
@@ -287,7 +318,7 @@ def run_command(args) -> int:
         log("gnubg-nn is not installed: no 0-ply equity loss, no gnubg player")
         args.model = [m for m in args.model if parse_spec(m).kind != "gnubg"]
     try:
-        res = run(args.model, data, analyses, gnubg_equities, args.seed, log)
+        res = run(args.model, data, analyses, gnubg_equities, args.seed, log, reliability=bool(args.plot))
     except CheckpointError as e:
         print(f"bench accuracy: {e}", file=sys.stderr)
         return 2
@@ -295,7 +326,24 @@ def run_command(args) -> int:
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
+    if args.plot:
+        draw_reliability(res, args.plot)
     return 0
 
 
-__all__ = ["PHASES", "check_arguments", "format_table", "phases", "player_scores", "run"]
+def draw_reliability(res: dict, png) -> None:
+    """The reliability diagram of :func:`run`'s results (players with a ``reliability`` table) to ``png``."""
+    from comparison.plots import plot_reliability
+
+    tables = {Path(name).name: r["reliability"] for name, r in res["players"].items() if "reliability" in r}
+    if not tables:
+        print("bench accuracy: no reliability diagram: no player has outcome probabilities (models with outcome "
+              "heads, gnubg)", file=sys.stderr)
+        return
+    n = next(iter(tables.values()))["n"]
+    plot_reliability(tables, png, title=f"win probability after the play made, {n:,} decisions of finished games")
+    print(f"reliability diagram: {png}")
+
+
+__all__ = ["PHASES", "check_arguments", "chosen_results", "draw_reliability", "format_table", "phases",
+           "player_scores", "run"]

@@ -8,7 +8,13 @@ one cache serves every encoding.
 Per-decision metadata (``data.meta``) supports splits and reports: ``file`` (index into
 ``data.tables["files"]``), ``game``, ``line``, ``player``, ``site``, ``date`` (yyyymmdd, 0 when
 unknown), ``dice`` (2,), ``board`` (the position before the play), ``score`` (own, opponent),
-``match_length`` (0 = money), ``match_number`` (the site's match id; it grows with time).
+``match_length`` (0 = money), ``match_number`` (the site's match id; it grows with time),
+``result`` (5,) float32: how the game ended for the mover (:func:`game_outcomes`; NaN where unknown).
+
+Labels beyond the people's choices, asked for by ``build_dataset(..., targets=SPEC)`` (see
+:func:`with_labels`): absolute targets per candidate (gnubg's analysed probabilities, the game's
+result, an engine's probabilities written beside generated records) and engine values (the
+analyses' equities, for engine preference pairs).
 
 The cache is an .npz named after a hash of the source files' paths, sizes and modification
 times (and the builder's version), so it is rebuilt exactly when a source changes. Files are
@@ -20,6 +26,7 @@ import hashlib
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +35,8 @@ from comparison.data import DecisionSet
 
 # 4: candidates come from the replay (d.results, d.chosen_index), not generated again; the
 # arrays are the same as version 3's
-BUILDER_VERSION = 4
+# 5: meta["result"], how each decision's game ended for the mover (game-result targets)
+BUILDER_VERSION = 5
 
 
 # ------------------------------------------------------------------------------ encodings
@@ -108,6 +116,95 @@ def chronological_order(data) -> np.ndarray:
     return data.meta["date"].astype(np.int64) * 10**10 + data.meta["match_number"]
 
 
+# ------------------------------------------------------------------------------ game results
+
+LEVELS = (1, 2, 3)  # points of a single game, a gammon, a backgammon (before the cube)
+
+
+def final_cube(game) -> int:
+    """The cube value at the end of a game, from its cube actions (as the replay counts them:
+    a take accepts the offered value, a beaver takes and redoubles)."""
+    from ..records import CubeAction
+
+    cube, offered = 1, None
+    for a in game.actions:
+        if not isinstance(a, CubeAction):
+            continue
+        if a.kind == "double":
+            offered = a.value or cube * 2
+        elif a.kind == "take":
+            cube, offered = offered or cube, None
+        elif a.kind == "beaver":
+            cube, offered = a.value or (offered or cube * 2) * 2, None
+    return cube
+
+
+def _level_rows(reached) -> np.ndarray:
+    """(2, 5) outcomes (winner's view, loser's view) from ``reached`` = (gammon, backgammon), each
+    1.0 (reached), 0.0 (not) or NaN (unknown)."""
+    g, bg = reached
+    return np.array([[1.0, g, bg, 0.0, 0.0],     # the winner: won, maybe a gammon / backgammon
+                     [0.0, 0.0, 0.0, g, bg]],    # the loser: lost, maybe a gammon / backgammon
+                    np.float32)
+
+
+def winner_levels(game, match_length: int):
+    """(winner, (gammon, backgammon)) of a finished game, each level 1.0, 0.0 or NaN (unknown);
+    None when the game has no winner (unfinished) or its record contradicts itself.
+
+    - Played out (someone bore off the last checker): the final board says single, gammon or
+      backgammon exactly (whatever the cube and the match score made of it in points).
+    - A refused double: the doubler won, but nobody knows whether the game would have been a
+      gammon: both levels NaN. (The doubler is a favourite who would not always have won had the
+      game gone on: counting the pass as its win makes the results a little more decided than
+      cubeless play would; game results are noisy targets anyway, engine evaluations better.)
+    - A resignation (or a written "Wins N points" without a finished board): the resigned level,
+      N / cube. In a match the points a record writes stop at what the winner needed, so when the
+      game won the match only the levels up to ceil(N / cube) are known (reached), the higher
+      ones NaN; points that are not a whole level (N not a multiple of the cube, or above 3 x
+      cube) leave both levels NaN. (A money game under the Jacoby rule writes a resigned gammon
+      with the cube centred as 1 point: read as a single game.)
+    """
+    from ..records import CheckerPlay, CubeAction
+    from ..rules.scoring import game_result
+
+    winner = game.winner
+    if winner is None:
+        return None
+    plays = [a for a in game.actions if isinstance(a, CheckerPlay)]
+    borne = game_result(plays[-1].result) if plays else 0
+    if borne:
+        if (plays[-1].player if borne > 0 else 1 - plays[-1].player) != winner:
+            return None
+        level = abs(borne)
+        return winner, tuple(float(level >= lv) for lv in LEVELS[1:])
+    if any(isinstance(a, CubeAction) and a.kind == "drop" for a in game.actions):
+        return winner, (np.nan, np.nan)
+    points, cube = game.points, final_cube(game)
+    if not points or points < 1:                     # no points written: the win alone is known
+        return winner, (np.nan, np.nan)
+    need = match_length - game.score[winner] if match_length else None
+    if need is not None and points >= need:          # won the match: the points may stop there
+        least = -(-points // cube)                    # at least this level was reached
+        return winner, tuple(1.0 if lv <= least else np.nan for lv in LEVELS[1:])
+    if points % cube or not 1 <= points // cube <= LEVELS[-1]:
+        return winner, (np.nan, np.nan)
+    level = points // cube
+    return winner, tuple(float(level >= lv) for lv in LEVELS[1:])
+
+
+def game_outcomes(game, match_length: int):
+    """(2, 5) float32: the game's outcome for player 0 and for player 1, each from its own view
+    (win, win gammon, win backgammon, lose gammon, lose backgammon; gammons include backgammons),
+    NaN where unknown (see :func:`winner_levels`); None when the game has no known winner."""
+    found = winner_levels(game, match_length)
+    if found is None:
+        return None
+    winner, reached = found
+    rows = _level_rows(reached)
+    return rows if winner == 0 else rows[::-1].copy()
+
+
 def read_file_decisions(path) -> dict:
     """Non-forced decisions of one record file as arrays (runs in worker processes)."""
     from .. import records
@@ -118,6 +215,13 @@ def read_file_decisions(path) -> dict:
     if not ds:
         return out
     boards = np.stack([d.board for d in ds])
+    # each game's result by its number (decisions name their game by number; a number written
+    # twice in one file cannot be told apart, so those games get none)
+    numbers = [g.number for g in match.games]
+    outcomes = {g.number: game_outcomes(g, match.match_length) for g in match.good_games
+                if numbers.count(g.number) == 1}
+    unknown = np.full(5, np.nan, np.float32)
+    result = np.stack([unknown if outcomes.get(d.game) is None else outcomes[d.game][d.player_index] for d in ds])
     dice = np.array([d.dice for d in ds], np.int8)
     # the candidates are the legal results the replay generated (in the engine's order)
     results = np.concatenate([d.results for d in ds])
@@ -131,6 +235,7 @@ def read_file_decisions(path) -> dict:
         date=np.full(len(ds), _date(match.headers), np.int32),
         match_number=np.full(len(ds), _match_number(match.headers), np.int64),
         site=np.full(len(ds), match.headers.get("Site", ""), dtype=object).astype(str),
+        result=result.astype(np.float32),
     )
     return out
 
@@ -153,35 +258,145 @@ def build_dataset(paths, cache_dir=None, workers: int = 2, progress: bool = True
     """The decision set of every record file under ``paths``, from the cache when up to date.
 
     Unreadable games are left out (their errors are printed through ``log``); a folder with no
-    decision at all is an error. ``targets``: absolute targets per candidate (see
-    :func:`with_targets`), or None.
+    decision at all is an error. ``targets``: labels beyond the people's choices, a spec of
+    :func:`with_labels` (absolute targets, engine preference values), or None.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     data = _build(paths, cache_dir, workers, progress, log)
-    return data if targets is None else with_targets(data, targets, log)
+    return data if targets is None else with_labels(data, targets, log)
 
 
-TARGET_SOURCES = ("analysis", "analysis:PATH")
+# ------------------------------------------------------------------------------ labels
+
+TARGET_SOURCES = ("analysis", "analysis:PATH", "results", "engine", "engine:DIR")
+"""Sources of absolute targets; where several give a candidate's targets, the earlier here wins
+(an engine's evaluation before a game's single noisy result)."""
+PAIR_SOURCES = ("pairs", "pairs:PATH")
+"""Sources of engine values (the preference pairs of ``train --engine-pairs``)."""
+ENGINE_SUFFIX = ".probs.jsonl"
+"""The engine-probability file beside a record file ``X.mat``: ``X.probs.jsonl``, as
+``records generate --label`` writes it (games.backgammon.play.generate.LABEL_SUFFIX)."""
+
+def parse_labels(spec: str) -> tuple[list, list]:
+    """``"analysis,results,pairs:PATH"`` -> ([("analysis", ""), ("results", "")], [("pairs", "PATH")]):
+    the target sources, in precedence order (:data:`TARGET_SOURCES`), and the pair sources.
+    An unknown or repeated source is a ValueError naming the known ones."""
+    targets, pairs, seen = [], [], set()
+    for item in (x.strip() for x in str(spec).split(",")):
+        if not item:
+            continue
+        kind, _, arg = item.partition(":")
+        kind = kind.strip().lower()
+        if kind in ("analysis", "engine", "results"):
+            if kind == "results" and arg:
+                raise ValueError(f"targets {item!r}: results takes no argument")
+            targets.append((kind, arg.strip()))
+        elif kind == "pairs":
+            pairs.append((kind, arg.strip()))
+        else:
+            raise ValueError(f"unknown targets {item!r}; choose from {', '.join(TARGET_SOURCES + PAIR_SOURCES)}")
+        if kind in seen:
+            raise ValueError(f"targets {spec!r}: {kind} named twice")
+        seen.add(kind)
+    if not targets and not pairs:
+        raise ValueError(f"targets {spec!r}: no source named; choose from {', '.join(TARGET_SOURCES + PAIR_SOURCES)}")
+    order = {"analysis": 0, "engine": 1, "results": 2}
+    return sorted(targets, key=lambda t: order[t[0]]), pairs
 
 
-def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
-    """``data`` with per-candidate targets (M, 5): gnubg's cubeless outcome probabilities of every
-    candidate its analyses list (win, win gammon, win backgammon, lose gammon, lose backgammon,
-    for the player who moved), NaN for the others.
+def with_labels(data: DecisionSet, spec: str, log=print) -> DecisionSet:
+    """``data`` with the labels ``spec`` asks for (comma-separated):
 
-    ``source``: ``analysis`` (the shared analyses, records.default_analysis_path()) or
-    ``analysis:PATH``. Only decisions of ``data`` get targets, so a training set built from the
-    earlier matches never sees the analyses of the held-out ones.
+    - targets (M, 5) from :data:`TARGET_SOURCES` (:func:`with_targets`);
+    - values (M,) from ``pairs`` or ``pairs:PATH``: gnubg's analysed equities of the plays it lists
+      (default the shared analyses), NaN for the others (:func:`with_values`).
+
+    Only decisions of ``data`` get labels, so a training set built from the earlier matches never
+    sees those of the held-out ones.
     """
-    from ..records import default_analysis_path
+    targets, pairs = parse_labels(spec)
+    analyses = _AnalysisCache()
+    if targets:
+        data = with_targets(data, ",".join(f"{k}:{a}" if a else k for k, a in targets), log, analyses)
+    for _kind, path in pairs:
+        data = with_values(data, path, log, analyses)
+    return data
 
-    kind, _, path = source.partition(":")
-    if kind != "analysis":
-        raise ValueError(f"unknown targets {source!r}; choose one of {', '.join(TARGET_SOURCES)}")
-    path = Path(path) if path else default_analysis_path()
-    if not path.is_file():
-        raise FileNotFoundError(f"targets {source!r}: no analysis file at {path}")
-    analyses = analyses_of_dataset(data, path)
+
+def with_targets(data: DecisionSet, source: str, log=print, analyses=None) -> DecisionSet:
+    """``data`` with per-candidate targets (M, 5): the cubeless outcome probabilities after a
+    candidate for the player who moved (win, win gammon, win backgammon, lose gammon, lose
+    backgammon; gammons include backgammons), NaN where unknown.
+
+    ``source``, one or more of these joined by commas:
+
+    - ``analysis`` / ``analysis:PATH``: gnubg's probabilities of every candidate its analyses list
+      (the shared analyses, records.default_analysis_path(), or PATH);
+    - ``results``: the game's result, for the chosen candidate only (the position that was
+      actually reached; the game says nothing about the others): :func:`winner_levels` says what
+      is known (a refused double: the win only; a resignation: the level resigned; an unfinished
+      game: nothing);
+    - ``engine`` / ``engine:DIR``: the probabilities ``records generate --label`` wrote beside each
+      record file (``X.probs.jsonl`` for ``X.mat``; in DIR instead when given), for the chosen
+      candidate.
+
+    Where several sources give a candidate's targets, the first of analysis, engine, results wins
+    (the whole row). ``analyses``: a shared reader of analysis files (internal).
+    """
+    sources, pairs = parse_labels(source)
+    if pairs:
+        raise ValueError(f"targets {source!r}: pairs are engine values, not targets (use with_labels)")
+    analyses = analyses or _AnalysisCache()
+    targets = np.full((data.n_items, 5), np.nan, np.float32)
+    for kind, arg in sources:
+        part = {"analysis": lambda: _analysis_targets(data, analyses.get(data, arg), log),
+                "results": lambda: _result_targets(data, log),
+                "engine": lambda: _engine_targets(data, arg, log)}[kind]()
+        free = np.isnan(targets).all(axis=1) & ~np.isnan(part).all(axis=1)   # rows no earlier source gave
+        targets[free] = part[free]
+    return replace(data, targets=targets)
+
+
+def with_values(data: DecisionSet, path: str = "", log=print, analyses=None) -> DecisionSet:
+    """``data`` with per-candidate engine values (M,): gnubg's analysed equity of every candidate
+    its analyses (the shared file, or ``path``) list, NaN for the others. The equities are
+    cubeful and match-aware, from the mover's view; within a decision their order and gaps are
+    gnubg's preferences (comparison.losses.engine_pairs)."""
+    analyses = analyses or _AnalysisCache()
+    found, where = analyses.get(data, path)
+    values = np.full(data.n_items, np.nan, np.float32)
+    n_decisions = 0
+    for g, a in enumerate(found):
+        if a is None:
+            continue
+        rows = a.indices >= 0
+        values[data.offsets[g] + a.indices[rows]] = a.equities[rows]
+        n_decisions += rows.sum() >= 2
+    log(f"engine values from {where.name}: {int((~np.isnan(values)).sum()):,} candidates, "
+        f"{int(n_decisions):,} decisions with a pair")
+    return replace(data, values=values)
+
+
+class _AnalysisCache:
+    """Reads each analysis file once, however many labels use it: path -> (analyses, path)."""
+
+    def __init__(self):
+        self.found = {}
+
+    def get(self, data: DecisionSet, path: str):
+        from ..records import default_analysis_path
+
+        where = Path(path) if path else default_analysis_path()
+        if not where.is_file():
+            raise FileNotFoundError(f"no analysis file at {where}" + ("" if path else " (the default; name one)"))
+        if where not in self.found:
+            self.found[where] = analyses_of_dataset(data, where)
+        return self.found[where], where
+
+
+def _analysis_targets(data: DecisionSet, found, log) -> np.ndarray:
+    """(M, 5) gnubg's probabilities of the candidates its analyses list, NaN elsewhere."""
+    analyses, where = found
     targets = np.full((data.n_items, 5), np.nan, np.float32)
     n_decisions = 0
     for g, a in enumerate(analyses):
@@ -191,8 +406,83 @@ def with_targets(data: DecisionSet, source: str, log=print) -> DecisionSet:
         targets[data.offsets[g] + a.indices[rows]] = a.probs[rows]
         n_decisions += 1
     labelled = int((~np.isnan(targets).any(axis=1)).sum())
-    log(f"targets from {path.name}: {labelled:,} candidates of {n_decisions:,} analysed decisions")
-    return DecisionSet(data.items, data.offsets, data.chosen, data.meta, data.tables, targets)
+    log(f"targets from {where.name}: {labelled:,} candidates of {n_decisions:,} analysed decisions")
+    return targets
+
+
+def _result_targets(data: DecisionSet, log) -> np.ndarray:
+    """(M, 5) the game's result at each decision's chosen candidate (meta["result"]), NaN elsewhere."""
+    if "result" not in data.meta:
+        raise ValueError("targets results: this decision set has no game results (meta['result']); "
+                         "build it with build_dataset")
+    result = np.asarray(data.meta["result"], np.float32)           # (G, 5) mover's view
+    targets = np.full((data.n_items, 5), np.nan, np.float32)
+    targets[data.offsets[:-1] + data.chosen] = result
+    known = ~np.isnan(result[:, 0])
+    log(f"targets from game results: {int(known.sum()):,} of {len(data):,} decisions "
+        f"({int((known & np.isnan(result[:, 1])).sum()):,} without gammon figures: refused doubles and the like)")
+    return targets
+
+
+def _engine_targets(data: DecisionSet, folder: str, log) -> np.ndarray:
+    """(M, 5) the probabilities written beside the record files (records generate --label) at each
+    decision's chosen candidate, NaN elsewhere; matched by game, position, dice and checked
+    against the chosen result."""
+    from ..rules.ids import position_id
+
+    files = data.tables["files"]
+    targets = np.full((data.n_items, 5), np.nan, np.float32)
+    n_files = n_found = 0
+    for f in np.unique(data.meta["file"]):
+        record = Path(str(files[f]))
+        side = (Path(folder) if folder else record.parent) / (record.stem + ENGINE_SUFFIX)
+        if not side.is_file():
+            continue
+        n_files += 1
+        rows = read_engine_probabilities(side)
+        for g in np.flatnonzero(data.meta["file"] == f):
+            key = (int(data.meta["game"][g]), position_id(data.meta["board"][g]),
+                   tuple(sorted(int(x) for x in data.meta["dice"][g])))
+            row = rows.get(key)
+            if row is None:
+                continue
+            chosen = data.items[data.offsets[g] + data.chosen[g]]
+            if position_id(chosen) != row["result_id"]:
+                raise ValueError(f"{side}:{row['line']}: the play's result {row['result_id']} is not the one "
+                                 f"{record.name} records ({position_id(chosen)}); was the file written for "
+                                 "other records?")
+            targets[data.offsets[g] + data.chosen[g]] = row["probs"]
+            n_found += 1
+    if n_files == 0:
+        where = folder or "beside the record files"
+        raise FileNotFoundError(f"targets engine: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
+                                "record files; write them with records generate --label gnubg")
+    log(f"targets from engine probabilities: {n_found:,} of {len(data):,} decisions ({n_files} files)")
+    return targets
+
+
+def read_engine_probabilities(path) -> dict:
+    """{(game, position id before the play, sorted dice): {"probs": (5,), "result_id", "line"}} of an
+    engine-probability file (see games.backgammon.play.generate); a bad line is a ValueError
+    naming the file and the line."""
+    import json
+
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for n, text in enumerate(f, 1):
+            if not text.strip():
+                continue
+            try:
+                row = json.loads(text)
+                probs = np.asarray(row["probs"], np.float32)
+                if probs.shape != (5,) or not ((probs >= 0) & (probs <= 1)).all():
+                    raise ValueError(f"probs must be 5 numbers in [0, 1], got {row['probs']}")
+                key = (int(row["game"]), str(row["position_id"]), tuple(sorted(int(x) for x in row["dice"])))
+                out[key] = {"probs": probs, "result_id": str(row["result_id"]), "line": n}
+            except (ValueError, KeyError, TypeError) as e:
+                what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+                raise ValueError(f"{path}:{n}: not an engine-probability line ({what})") from None
+    return out
 
 
 def analyses_of_dataset(data: DecisionSet, path) -> list:
@@ -259,15 +549,18 @@ def _concatenate(parts, files) -> DecisionSet:
     offsets = np.zeros(len(sizes) + 1, np.int64)
     np.cumsum(sizes, out=offsets[1:])
     meta = {"file": np.concatenate([np.full(p["n"], index[p["path"]], np.int32) for p in parts])}
-    for key in ("game", "line", "player", "site", "date", "match_number", "dice", "board", "score", "match_length"):
+    for key in ("game", "line", "player", "site", "date", "match_number", "dice", "board", "score", "match_length",
+                "result"):
         meta[key] = np.concatenate([p[key] for p in parts])
     tables = {"files": np.array([str(f) for f in files])}
     return DecisionSet(np.concatenate([p["items"] for p in parts]), offsets,
                        np.concatenate([p["chosen"] for p in parts]), meta, tables)
 
 
-__all__ = ["ENCODINGS", "build_dataset", "cache_key", "chronological_order", "default_records", "feature_shape", "get_encoding", "read_file_decisions",
-           "record_files"]
+__all__ = ["ENCODINGS", "ENGINE_SUFFIX", "PAIR_SOURCES", "TARGET_SOURCES", "analyses_of_dataset",
+           "build_dataset", "cache_key", "chronological_order", "default_records", "feature_shape", "final_cube",
+           "game_outcomes", "get_encoding", "parse_labels", "read_engine_probabilities", "read_file_decisions",
+           "record_files", "winner_levels", "with_labels", "with_targets", "with_values"]
 
 
 def default_records():

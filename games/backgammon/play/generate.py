@@ -13,6 +13,23 @@ Engines: any deterministic player of the one registry (:mod:`games.backgammon.pl
 ``gnubg`` (GNU Backgammon's nets through the optional gnubg-nn module, at ``plies``; its own
 best-move search, see :meth:`GnubgBot.best_move`), ``pubeval`` (Tesauro's linear baseline),
 ``default`` or a model file.
+
+Engine labels (``--label gnubg[:N]``, the optional gnubg-nn module): beside each ``X.mat`` a file
+``X.probs.jsonl`` (:data:`LABEL_SUFFIX`) with one JSON object per checker play that moved a
+checker (forced plays included, rolls without a move left out), in the order played::
+
+    {"game": 1, "move": 3, "player": 0, "dice": [6, 5], "position_id": "4HPwATDgc/ABMA",
+     "result_id": "...", "probs": [0.61, 0.17, 0.01, 0.09, 0.004]}
+
+``game`` is the game's number in the .mat file (`` Game N``), ``move`` the turn's place in the
+game (1 = the opening play; rolls without a move count), ``player`` the side that moved (0 = the
+left column), ``dice`` high die first, ``position_id`` the gnubg Position ID before the play (the
+mover on roll), ``result_id`` the Position ID of the board after it with the mover still in
+``board[1]`` (this project's orientation of results, not gnubg's on-roll one), and ``probs``
+gnubg's cubeless outcome probabilities of that position for the mover, at N plies (default 0):
+win, win gammon, win backgammon, lose gammon, lose backgammon (gammons include backgammons; a
+play that bears off the last checker is a sure win of its points). ``train --targets engine``
+reads them as targets. The .mat files are the same with or without labels.
 """
 from __future__ import annotations
 
@@ -27,6 +44,7 @@ from ..records import CheckerPlay, Game, format_mat
 from .game import Dice, new_game, play_turn
 
 MAX_PLIES = 10_000       # a guard: self-play games of these engines end in about 60 plies
+LABEL_SUFFIX = ".probs.jsonl"   # the engine labels beside X.mat: X.probs.jsonl (see the module doc)
 
 
 def engine_spec(engine: str, plies: int = 0) -> str:
@@ -105,6 +123,52 @@ def session(chooser: Chooser, seed: int, first: int, n_games: int) -> list[Game]
     return games
 
 
+class Labeller:
+    """gnubg-nn's cubeless probabilities of positions after a play (``--label gnubg[:N]``).
+
+    ``spec`` is ``gnubg`` or ``gnubg:N`` (N plies, default 0). gnubg-nn is imported here, only when
+    labels are asked for; without it the ImportError says how to install it."""
+
+    def __init__(self, spec: str):
+        name, _, plies = spec.strip().lower().partition(":")
+        if name != "gnubg" or (plies and not plies.isdigit()):
+            raise ValueError(f"--label {spec!r}: labels come from gnubg or gnubg:N (N plies, e.g. gnubg:1)")
+        from ..players.gnubg import GnubgBot
+
+        self.bot = GnubgBot(int(plies or 0))
+        self.name = self.bot.name
+
+    def probabilities(self, results: np.ndarray) -> np.ndarray:
+        """(K, 2, 25) results, the mover in row 1 -> (K, 5) the mover's outcome probabilities."""
+        return self.bot.result_probabilities(results)
+
+
+def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
+    """One JSON line per checker play of ``games`` that moved a checker (see the module doc)."""
+    import json
+
+    from ..rules.ids import position_id
+
+    rows, results = [], []
+    for g in games:
+        for move, a in enumerate((a for a in g.actions if isinstance(a, CheckerPlay)), start=1):
+            if a.n_legal == 0:
+                continue
+            rows.append({"game": g.number, "move": move, "player": a.player, "dice": list(a.dice),
+                         "position_id": position_id(a.board), "result_id": position_id(a.result)})
+            results.append(a.result)
+    if not rows:
+        return []
+    probs = labeller.probabilities(np.stack(results))
+    return [json.dumps({**r, "probs": [round(float(x), 6) for x in p]}) for r, p in zip(rows, probs)]
+
+
+def label_path(mat_path) -> Path:
+    """Where the labels of the record file ``mat_path`` (X.mat) go: X.probs.jsonl beside it."""
+    p = Path(mat_path)
+    return p.with_name(p.stem + LABEL_SUFFIX)
+
+
 def session_text(games: list[Game], name: str, seed: int, first: int) -> str:
     from comparison import __version__
 
@@ -126,11 +190,13 @@ def file_name(engine: str, plies: int, seed: int, index: int) -> str:
 # --- running many files, in parallel ----------------------------------------------------------
 
 _chooser = None     # one engine per worker process
+_labeller = None    # and its labeller, when labels are asked for
 
 
-def _init_worker(engine: str, plies: int) -> None:
-    global _chooser
+def _init_worker(engine: str, plies: int, label: str | None = None) -> None:
+    global _chooser, _labeller
     _chooser = Chooser(engine, plies)
+    _labeller = Labeller(label) if label else None
 
 
 def _write_file(task) -> tuple[int, int, int]:
@@ -138,14 +204,20 @@ def _write_file(task) -> tuple[int, int, int]:
     path, seed, first, n_games = task
     games = session(_chooser, seed, first, n_games)
     Path(path).write_text(session_text(games, _chooser.name, seed, first), encoding="utf-8")
+    if _labeller is not None:
+        lines = label_lines(games, _labeller)
+        label_path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     plays = [a for g in games for a in g.actions]
     return len(games), sum(a.n_legal > 0 for a in plays), sum(a.n_legal > 1 for a in plays)
 
 
 def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, seed: int = 0,
-             workers: int = 2, games_per_file: int = 100, progress: bool = True) -> dict:
+             workers: int = 2, games_per_file: int = 100, progress: bool = True, label: str | None = None) -> dict:
     """Write ``games`` self-play games into ``out_dir`` as .mat files; returns a summary
-    (files, games, decisions, non_forced, seconds, games_per_second)."""
+    (files, games, decisions, non_forced, seconds, games_per_second, label).
+
+    ``label``: ``gnubg`` or ``gnubg:N`` to write gnubg's probabilities of every position played
+    beside each file (:data:`LABEL_SUFFIX`, see the module doc); None for none."""
     if games < 1 or games_per_file < 1:
         raise ValueError("games and games_per_file must be at least 1")
     if seed < 0:
@@ -162,8 +234,10 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     totals = np.zeros(3, np.int64)
     start = time.perf_counter()
     workers = max(1, min(workers, len(tasks)))
+    if label:
+        Labeller(label)  # a wrong spec or a missing gnubg-nn is said before any game is played
     if workers == 1:
-        _init_worker(engine, plies)
+        _init_worker(engine, plies, label)
         results = map(_write_file, tasks)
         for r in results:
             totals += r
@@ -171,7 +245,7 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     else:
         import multiprocessing
 
-        with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(engine, plies)) as pool:
+        with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(engine, plies, label)) as pool:
             for r in pool.imap_unordered(_write_file, tasks):
                 totals += r
                 bar.update(r[0])
@@ -179,7 +253,8 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     bar.close()
     return {"engine": engine_name(engine, plies), "seed": seed, "out": str(out), "files": len(tasks),
             "games": int(totals[0]), "decisions": int(totals[1]), "non_forced": int(totals[2]),
-            "workers": workers, "seconds": seconds, "games_per_second": totals[0] / seconds}
+            "workers": workers, "seconds": seconds, "games_per_second": totals[0] / seconds,
+            "label": Labeller(label).name if label else None}
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -196,6 +271,12 @@ def add_arguments(p) -> None:
     p.add_argument("--workers", type=int, default=2, help="processes playing games (default 2)")
     p.add_argument("--games-per-file", type=int, default=100, metavar="K",
                    help="games per .mat file (default 100)")
+    p.add_argument("--label", metavar="gnubg[:N]",
+                   help="also write gnubg's cubeless probabilities of the position after every play, for the "
+                        f"mover, at N plies (default 0), beside each X.mat as X{LABEL_SUFFIX} (one JSON line per "
+                        "play: game, move, player, dice, position_id before, result_id after, probs: win, win "
+                        "gammon, win backgammon, lose gammon, lose backgammon); needs the optional gnubg-nn; "
+                        "train --targets engine reads them")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -211,13 +292,17 @@ def run_command(args) -> int:
         return 2
     try:  # the player first: a missing gnubg-nn is said before any file is written
         Chooser(args.engine, args.plies)
-    except ValueError as exc:
+        if args.label:
+            Labeller(args.label)
+    except (ValueError, ImportError) as exc:
         print(exc, file=sys.stderr)
         return 2
     s = generate(args.out, args.engine, args.plies, args.games, args.seed, args.workers,
-                 args.games_per_file, progress=not args.no_progress)
+                 args.games_per_file, progress=not args.no_progress, label=args.label)
     print(f"wrote {s['games']:,} games ({s['decisions']:,} decisions, {s['non_forced']:,} non-forced) "
           f"in {s['files']} files to {s['out']}")
     print(f"{s['engine']}: {s['games_per_second']:.1f} games/s with {s['workers']} worker(s) "
           f"({s['seconds']:.1f} s)")
+    if s["label"]:
+        print(f"labels: {s['label']} probabilities of every play beside each file (*{LABEL_SUFFIX})")
     return 0
