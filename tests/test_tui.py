@@ -1,9 +1,11 @@
 """Playing in the terminal: the Session driven directly, the board drawing read back, and the real
 command driven through a pseudo-terminal as a person would (pexpect)."""
+import itertools
 import os
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -23,13 +25,14 @@ def new_session(seed=3, points=1, bot=None, name="pubeval"):
     return s
 
 
-def play_out(session, answer="1", limit=3000):
-    """Answer every question with ``answer`` until the match ends; the outputs."""
+def play_out(session, answer="1", limit=3000, roll="roll", double="take"):
+    """Answer every question until the match ends: ``answer`` to a checker play, ``roll`` before
+    a roll where the person may double, ``double`` to the computer's double; the outputs."""
     outs = []
     for _ in range(limit):
         if session.over:
             return outs
-        outs.append(session.handle(answer))
+        outs.append(session.handle({"roll": roll, "answer": double}.get(session.phase, answer)))
     raise AssertionError("the match did not end")
 
 
@@ -254,6 +257,197 @@ def test_help_and_quit():
     assert s.handle("quit") == "Goodbye." and s.over
 
 
+# ------------------------------------------------------------------ the cube
+
+
+class CubeBot(PubevalBot):
+    """pubeval's plays; doubles whenever it may (or never), answers ``answers`` in turn, over and
+    over; a fixed cube analysis."""
+
+    name = "cubey"
+
+    def __init__(self, double=True, answers=("take",)):
+        self.double, self.answers, self.questions = double, itertools.cycle(answers), []
+
+    def cube_action(self, board, ms):
+        self.questions.append(ms)
+        assert ms.dice == (0, 0)
+        if ms.doubled:
+            return next(self.answers)
+        return "double" if self.double else "no double"
+
+    def cube_analysis(self, board, ms):
+        self.analysed = (board.copy(), ms)
+        return SimpleNamespace(nd=0.125, dt=0.25, dp=1.0, proper="Double, take")
+
+
+def cube_session(bot, seed=5, points=5, hint_bot=None):
+    s = Session(bot, "cubey", seed=seed, points=points, hint_bot=hint_bot or bot, hint_name="cubey")
+    s.start()
+    return s
+
+
+def advance_to(s, phase, limit=400):
+    """Play on (first play, roll, take) until the person faces ``phase``."""
+    for _ in range(limit):
+        if s.phase == phase:
+            return s
+        assert not s.over, f"the match ended before {phase}"
+        s.handle({"play": "1", "roll": "roll", "answer": "take"}[s.phase])
+    raise AssertionError(f"never reached {phase}")
+
+
+def snapshot(s):
+    g = s.game
+    return (s.pos.tolist(), s.dice, s.phase, g.cube_value, g.cube_owner, g.doubled, len(s.actions),
+            list(g.cube_history), tuple(s.score), len(s.finished))
+
+
+def test_the_person_doubles_and_the_computer_takes():
+    s = advance_to(cube_session(CubeBot(double=False, answers=("take",))), "roll")
+    assert s.dice is None and s.prompt == "Roll or double> " and "You roll" not in s.board()
+    assert "Cube: 1, in the middle." in s.board()
+    out = s.handle("double")
+    assert "You double; cubey takes. The cube is at 2, cubey's." in out
+    assert (s.game.cube_value, s.game.cube_owner) == (2, 1) and s.phase == "play"
+    assert "Cube: 2, cubey's." in out and f"You roll {s.dice[0]}{s.dice[1]}." in out
+
+
+def test_the_person_doubles_and_the_computer_passes():
+    s = advance_to(cube_session(CubeBot(double=False, answers=("pass",))), "roll")
+    out = s.handle("double")
+    assert "You double; cubey passes." in out and "You win 1 point. (the double was passed)" in out
+    assert s.score == [1, 0] and s.finished[0].winner == 0 and s.finished[0].points == 1
+    assert [(a.player, a.kind) for a in s.finished[0].actions if a.kind in ("double", "drop")] == [
+        (0, "double"), (1, "drop")]
+    assert "Game 2" in out
+
+
+def test_the_computer_doubles_and_the_person_answers():
+    s = advance_to(cube_session(CubeBot(double=True)), "answer")
+    assert s.prompt == "cubey doubles to 2: take or pass> " and s.dice is None
+    out = s.handle("take")
+    assert "You take: the cube is at 2, yours." in out
+    assert (s.game.cube_value, s.game.cube_owner) == (2, 0)
+    advance_to(s, "roll")                 # the person owns the cube: may redouble before rolling
+    assert "Cube: 2, yours." in s.board()
+    s.handle("double")                    # cubey takes: the cube at 4 is cubey's, which redoubles
+    advance_to(s, "answer")
+    assert s.game.cube_value == 4
+    out = s.handle("pass")
+    assert "cubey wins 4 points. (the double was passed)" in out and s.score == [0, 4]
+    kinds = [(a.player, a.kind, a.value) for a in s.finished[0].actions if a.kind != "play"]
+    assert kinds == [(1, "double", 2), (0, "take", None), (0, "double", 4), (1, "take", None),
+                     (1, "double", 8), (0, "drop", None)]
+
+
+def test_illegal_cube_actions_are_refused_and_change_nothing():
+    s = advance_to(cube_session(CubeBot(double=True)), "play")
+    for line, reason in [("double", "a double comes before rolling"), ("take", "no double to take"),
+                         ("pass", "no double to pass"), ("roll", "rolled already")]:
+        before = snapshot(s)
+        assert reason in s.handle(line)
+        assert snapshot(s) == before
+    advance_to(s, "answer")
+    for line, reason in [("double", "cubey has doubled"), ("roll", "Type `take` or `pass`"),
+                         ("1", "Type `take` or `pass`"), ("8/5 6/5", "Type `take` or `pass`"),
+                         ("moves", "Type `take` or `pass`"), ("resign", "`pass` gives up"), ("", "take")]:
+        before = snapshot(s)
+        assert reason in s.handle(line), line
+        assert snapshot(s) == before
+    s.handle("take")
+    advance_to(s, "roll")
+    for line, reason in [("1", "you have not rolled yet"), ("13/9", "you have not rolled yet"),
+                         ("take", "no double to take"), ("moves", "you have not rolled yet"), ("", "roll")]:
+        before = snapshot(s)
+        assert reason in s.handle(line), line
+        assert snapshot(s) == before
+
+
+def test_double_refused_when_the_cube_is_not_the_persons():
+    s = advance_to(cube_session(CubeBot(double=False)), "roll")
+    s.handle("double")                                     # cubey takes and owns the cube
+    advance_to(s, "play")
+    s.handle("1")
+    advance_to(s, "play")                                  # no roll-or-double question any more
+    assert s.game.cube_owner == 1
+    assert "the other side owns the cube" in s.handle("double")
+
+
+def test_cube_hint_shows_the_analysis():
+    bot = CubeBot(double=True)
+    s = advance_to(cube_session(bot), "answer")
+    out = s.handle("hint")
+    assert "cubey's cube analysis of cubey's double" in out
+    for text in ("no double    +0.1250", "double/take  +0.2500", "double/pass  +1.0000",
+                 "proper action: Double, take"):
+        assert text in out
+    board, ms = bot.analysed
+    assert ms.doubled and ms.turn == 0 and ms.on_roll == 1 and np.array_equal(board, s.game.board)
+    s.handle("take")
+    advance_to(s, "roll")
+    assert "analysis of your double" in s.handle("hint")
+    plain = advance_to(cube_session(CubeBot(double=False), hint_bot=PubevalBot()), "roll")
+    assert "has no cube analysis" in plain.handle("hint")
+
+
+def test_no_cube_question_in_the_crawford_game_or_with_a_dead_cube():
+    # cubey doubles whenever it may and the person passes: 1-0, 2-0, then the Crawford game
+    bot = CubeBot(double=True)
+    s = cube_session(bot, seed=8, points=3)
+    phases = []
+    for _ in range(3000):
+        if s.over:
+            break
+        g = s.game
+        phases.append((s.phase, g.crawford, s.score[0] + g.cube_value >= 3))
+        s.handle({"play": "1", "roll": "roll", "answer": "pass"}[s.phase])
+    assert s.over and [g.score for g in s.finished][:3] == [(0, 0), (0, 1), (0, 2)]
+    assert s.finished[2].crawford and any(c for _, c, _ in phases)
+    assert not [p for p in phases if p[0] in ("roll", "answer") and (p[1] or (p[0] == "roll" and p[2]))]
+    for ms in bot.questions:
+        assert not ms.crawford and ms.score[ms.on_roll] + ms.cube < 3
+    assert not any(a.kind != "play" for g in s.finished if g.crawford for a in g.actions)
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_cube_match_saved_and_read_back(tmp_path, seed):
+    # both sides double now and then, take twice and pass once
+    bot = CubeBot(double=True, answers=("take", "take", "pass"))
+    s = cube_session(bot, seed=seed, points=7)
+    answers, rolls = itertools.cycle(["take", "pass", "take"]), itertools.cycle(["roll", "roll", "double"])
+    for _ in range(5000):
+        if s.over:
+            break
+        s.handle({"play": "1", "roll": next(rolls), "answer": next(answers)}[s.phase])
+    assert s.over
+    path = tmp_path / "cube.mat"
+    out = s.save(path)
+    assert "Saved" in out and "differs" not in out, out
+    back = records.read_match(path)
+    assert not back.errors
+    kinds = lambda g: [(a.player, a.kind) for a in g.actions]  # noqa: E731
+    assert [kinds(g) for g in back.games] == [kinds(g) for g in s.finished]
+    assert [(g.winner, g.points, g.score) for g in back.games] == [(g.winner, g.points, g.score) for g in s.finished]
+    assert sum(a.kind == "drop" for g in back.games for a in g.actions) >= 2
+    assert sum(a.kind == "take" for g in back.games for a in g.actions) >= 2
+
+
+def test_a_one_point_match_never_asks_about_the_cube():
+    bot = CubeBot(double=True)
+    s = cube_session(bot, seed=4, points=1)
+    outs = play_out(s, roll="double")
+    assert not bot.questions and "Cube:" not in "".join(outs)
+
+
+def test_no_cube_option():
+    bot = CubeBot(double=True)
+    s = Session(bot, "cubey", seed=5, points=5, cube=False)
+    assert "no cube" in s.start()
+    play_out(s, roll="double")
+    assert not bot.questions and all(a.kind == "play" for g in s.finished for a in g.actions)
+
+
 # ------------------------------------------------------------------ the command in a pseudo-terminal
 
 pexpect = pytest.importorskip("pexpect")
@@ -361,3 +555,25 @@ def test_terminal_against_a_model_file(tmp_path):
     child.sendline("quit")
     child.expect("Goodbye")
     assert finish(child) == 0
+
+
+def test_terminal_match_with_the_cube(tmp_path):
+    child = spawn(tmp_path, "--bot", "pubeval", "--points", "3", "--seed", "5", "--save", "cube.mat")
+    child.expect("a match to 3 points, with the cube")
+    for _ in range(100):
+        if child.expect([PROMPT, r"Roll or double> "]) == 1:
+            break
+        child.sendline("1")
+    child.sendline("double")
+    child.expect(r"You double; pubeval takes\. The cube is at 2, pubeval's\.")
+    child.expect(r"Cube: 2, pubeval's\.")
+    child.expect(PROMPT)
+    child.sendline("double")
+    child.expect(r"You cannot double: the other side owns the cube\.")
+    child.expect(PROMPT)
+    child.sendline("quit")
+    child.expect("Goodbye")
+    child.expect(r"Saved 1 game\(s\)")
+    assert finish(child) == 0
+    (game,) = records.read_match(tmp_path / "cube.mat").games
+    assert [(a.player, a.kind) for a in game.actions if a.kind != "play"] == [(0, "double"), (1, "take")]

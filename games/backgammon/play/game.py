@@ -9,12 +9,28 @@ the flow live here once:
 - a turn: the player on roll plays one of the legal plays of its dice (or nothing, when no checker
   can move); if it has borne off all its checkers the game ends and it wins
   :func:`~games.backgammon.rules.scoring.points_won`; else the board turns to the other side's view
-  (:func:`~games.backgammon.rules.board.swap_sides`) and the other side rolls.
+  (:func:`~games.backgammon.rules.board.swap_sides`) and the other side rolls;
+- the cube (:func:`cube_turn`): before rolling, the player on roll may double when
+  :func:`may_double` allows it; the other side takes (the cube doubles and the taker owns it) or
+  passes (the game ends: the doubler wins the cube's value before the double). A game won by
+  bearing off is worth :func:`~games.backgammon.rules.scoring.points_won` times the cube value
+  (with the Jacoby rule in a money game, a single game while the cube was never turned);
+- a resignation (:func:`resign`): the other side wins what bearing off now would win it.
+
+``state.ended_by`` says how a game ended; ``state.cube_history`` lists its cube actions, and
+:func:`record_game` turns a game (its checker plays, from :func:`checker_record`, and its cube
+actions) into the records.Game that :func:`records.write_mat` writes.
 
 A state is seen from the player on roll: ``board[1]`` is the side whose ``turn`` it is (seat 0 or
 1; seat 0 throws the first die of the opening roll). It also carries the match score, the match
-length (0 = money), the Crawford flag and the cube, which stays at 1 and centred until the cube
-is played.
+length (0 = money), the Crawford flag and the cube. A driver that never calls the cube functions
+plays exactly the cubeless games it always did.
+
+The dice: :func:`play_turn` throws the next player's roll at the end of the turn, so
+``state.dice`` already holds the roll while that player makes its cube decision. A cube decision
+must never look at it: :func:`cube_turn` shows the players only the board and
+:func:`match_state`, whose dice are (0, 0) (not yet rolled). Throwing the roll early keeps the
+dice stream of every game the same with and without the cube.
 
 :class:`Games` is the same loop over many games at once, as arrays, so that a player can choose
 for all the games where it is on roll in one call (one forward pass of a network).
@@ -27,11 +43,38 @@ from typing import Optional
 import numpy as np
 
 from ..rules.board import start_board, swap_sides
+from ..rules.ids import MatchState
 from ..rules.legal import legal_plays
 from ..rules.scoring import points_won, points_won_batch
 
 CENTRED = -1
 """``cube_owner`` while the cube is in the middle."""
+
+MAX_CUBE = 4096
+"""The highest cube value (gnubg's limit): no double beyond it."""
+
+ENDINGS = ("bear-off", "pass", "resign")
+"""How a game can end (``GameState.ended_by``)."""
+
+
+class CubeError(ValueError):
+    """A cube action the rules do not allow now (the message says why), or a player's cube answer
+    that is not one of the words of the cube interface."""
+
+
+@dataclass(frozen=True)
+class CubeEvent:
+    """One cube action of a game, in order: ``kind`` "double", "take" or "pass" by ``seat``.
+
+    ``ply`` is the number of turns played before it (a cube action comes before that turn's
+    roll); ``value`` the cube value the double proposes, the take accepts, or the pass gives up
+    (the value before the refused double).
+    """
+
+    ply: int
+    seat: int
+    kind: str
+    value: int
 
 
 class Dice:
@@ -56,7 +99,10 @@ class Dice:
 class GameState:
     """One game: the board from the view of the player on roll, whose turn, its dice, the match.
 
-    ``dice`` is None once the game is over; ``winner`` (a seat) and ``points`` are set then.
+    ``dice`` is None once the game is over; ``winner`` (a seat), ``points`` and ``ended_by`` are
+    set then. While ``doubled`` is True the player on roll has doubled and the other side
+    (``1 - turn``) must take or pass before anything else happens. ``cube_history`` lists the
+    game's cube actions (:class:`CubeEvent`) in order.
     """
 
     board: np.ndarray                  # (2, 25) int8, board[1] = the player on roll
@@ -68,9 +114,13 @@ class GameState:
     cube_value: int = 1
     cube_owner: int = CENTRED          # a seat, or CENTRED
     winner: Optional[int] = None
-    points: int = 0                    # points the winner won (single 1, gammon 2, backgammon 3)
+    points: int = 0                    # points the winner won: single 1, gammon 2, backgammon 3, x the cube
     plies: int = 0                     # turns played
     opening: tuple[int, int] = field(default=(0, 0))  # the opening roll (seat 0's die, seat 1's die)
+    jacoby: bool = False               # money play: gammons count only once the cube was turned
+    doubled: bool = False              # the player on roll has doubled; the other side must answer
+    ended_by: Optional[str] = None     # once over: one of ENDINGS
+    cube_history: list = field(default_factory=list)  # CubeEvent, in order
 
     @property
     def over(self) -> bool:
@@ -81,14 +131,20 @@ class GameState:
         return [] if self.dice is None else legal_plays(self.board, *self.dice)
 
     def copy(self) -> "GameState":
-        return GameState(**{**self.__dict__, "board": self.board.copy()})
+        return GameState(**{**self.__dict__, "board": self.board.copy(), "cube_history": list(self.cube_history)})
 
 
-def new_game(dice: Dice, score=(0, 0), match_length: int = 0, crawford: bool = False) -> GameState:
-    """A game at the opening position after the opening roll: the higher die's seat is on roll."""
+def new_game(dice: Dice, score=(0, 0), match_length: int = 0, crawford: bool = False,
+             jacoby: bool = False) -> GameState:
+    """A game at the opening position after the opening roll: the higher die's seat is on roll.
+
+    ``crawford`` marks the Crawford game of a match (no doubling); ``jacoby`` the Jacoby rule of
+    money play (ignored in a match).
+    """
     d0, d1 = dice.opening()
     turn = 0 if d0 > d1 else 1
-    return GameState(start_board(), turn, (d0, d1), tuple(score), match_length, crawford, opening=(d0, d1))
+    return GameState(start_board(), turn, (d0, d1), tuple(score), match_length, crawford, opening=(d0, d1),
+                     jacoby=bool(jacoby) and match_length == 0)
 
 
 def play_turn(state: GameState, result: Optional[np.ndarray], dice: Optional[Dice]) -> GameState:
@@ -100,11 +156,13 @@ def play_turn(state: GameState, result: Optional[np.ndarray], dice: Optional[Dic
     """
     if state.over:
         raise RuntimeError("the game is over")
+    if state.doubled:
+        raise RuntimeError("a double is offered: the other side must take or pass before the roll is played")
     state.plies += 1
     board = state.board if result is None else np.asarray(result, dtype=np.int8)
     if result is not None and board[1].sum() == 0:  # the mover has borne off all 15
-        state.board, state.dice = board, None
-        state.winner, state.points = state.turn, int(points_won(np.ascontiguousarray(board[0])))
+        state.board = board
+        _finish(state, state.turn, game_points(state, points_won(np.ascontiguousarray(board[0]))), "bear-off")
         return state
     state.board = swap_sides(board)
     state.turn ^= 1
@@ -112,10 +170,240 @@ def play_turn(state: GameState, result: Optional[np.ndarray], dice: Optional[Dic
     return state
 
 
-def resign_points(state: GameState) -> int:
-    """What the player on roll loses by resigning now: what it would lose if the other side bore off."""
-    return int(points_won(np.ascontiguousarray(state.board[1])))
+# ------------------------------------------------------------------------------ points and endings
 
+
+def game_points(state: GameState, base: int) -> int:
+    """What a game worth ``base`` cubeless points (1 single, 2 gammon, 3 backgammon) pays now:
+    ``base`` times the cube value; with the Jacoby rule (money play) a single game while the
+    cube was never turned."""
+    if state.jacoby and state.match_length == 0 and state.cube_value == 1:
+        base = 1
+    return int(base) * state.cube_value
+
+
+def _finish(state: GameState, winner: int, points: int, how: str) -> None:
+    """End the game: ``winner`` (a seat) wins ``points`` (the cube counted already), ended ``how``."""
+    state.winner, state.points, state.ended_by = winner, int(points), how
+    state.dice, state.doubled = None, False
+
+
+def resign_points(state: GameState, loser: Optional[int] = None) -> int:
+    """What ``loser`` (default: the player on roll) loses by resigning now: what it would lose if
+    the other side bore off its last checker at once, times the cube (:func:`game_points`)."""
+    loser = state.turn if loser is None else loser
+    row = state.board[1] if loser == state.turn else state.board[0]
+    return game_points(state, int(points_won(np.ascontiguousarray(row))))
+
+
+def resign(state: GameState, loser: Optional[int] = None) -> GameState:
+    """``loser`` (default: the player on roll) gives up: the other side wins :func:`resign_points`.
+    Changes ``state`` in place and returns it."""
+    if state.over:
+        raise RuntimeError("the game is over")
+    loser = state.turn if loser is None else loser
+    _finish(state, 1 - loser, resign_points(state, loser), "resign")
+    return state
+
+
+# ------------------------------------------------------------------------------ the cube
+
+
+def cube_refusal(state: GameState) -> str:
+    """'' when the player on roll may double now (before its roll); else a sentence saying why not.
+
+    The rules: not once the game is over or while a double waits for its answer; not before the
+    opening move (the opening roll is thrown already); only with the cube centred or owned by the
+    player on roll; in a match, not in the Crawford game and not when the cube is dead for the
+    doubler (the cube's value already wins it the match); never beyond :data:`MAX_CUBE`. Money
+    play has no other limit.
+    """
+    if state.over:
+        return "the game is over"
+    if state.doubled:
+        return "a double is already offered"
+    if state.plies == 0:
+        return "the opening roll is already thrown: no double before the first move"
+    if state.cube_owner not in (CENTRED, state.turn):
+        return "the other side owns the cube"
+    if state.match_length:
+        if state.crawford:
+            return "no doubling in the Crawford game"
+        need = state.match_length - state.score[state.turn]
+        if state.cube_value >= need:
+            return (f"the cube is dead: winning at the cube's value ({state.cube_value}) already wins the match "
+                    f"({need} point{'s' if need != 1 else ''} needed)")
+    if state.cube_value * 2 > MAX_CUBE:
+        return f"the cube is at its highest value ({state.cube_value})"
+    return ""
+
+
+def may_double(state: GameState) -> bool:
+    """Whether the player on roll may double now (see :func:`cube_refusal` for the rules)."""
+    return not cube_refusal(state)
+
+
+def offer_double(state: GameState) -> GameState:
+    """The player on roll doubles; the other side must answer (:func:`answer_double`).
+    Raises :class:`CubeError` when the rules do not allow it."""
+    why = cube_refusal(state)
+    if why:
+        raise CubeError(f"cannot double: {why}")
+    state.doubled = True
+    state.cube_history.append(CubeEvent(state.plies, state.turn, "double", state.cube_value * 2))
+    return state
+
+
+def _check_offered(state: GameState, what: str) -> None:
+    if state.over:
+        raise CubeError(f"cannot {what}: the game is over")
+    if not state.doubled:
+        raise CubeError(f"cannot {what}: no double is offered")
+
+
+def take_double(state: GameState) -> GameState:
+    """The other side takes the double: the cube doubles and the taker owns it; the doubler rolls on."""
+    _check_offered(state, "take")
+    state.doubled = False
+    state.cube_value *= 2
+    state.cube_owner = 1 - state.turn
+    state.cube_history.append(CubeEvent(state.plies, 1 - state.turn, "take", state.cube_value))
+    return state
+
+
+def pass_double(state: GameState) -> GameState:
+    """The other side passes (drops) the double: the game ends and the doubler wins the cube's
+    value before the double (gammons do not count)."""
+    _check_offered(state, "pass")
+    state.cube_history.append(CubeEvent(state.plies, 1 - state.turn, "pass", state.cube_value))
+    _finish(state, state.turn, state.cube_value, "pass")
+    return state
+
+
+ANSWERS = {"take": take_double, "pass": pass_double, "drop": pass_double}
+
+
+def answer_double(state: GameState, answer: str) -> GameState:
+    """Apply the answer to a double: "take", or "pass" (also "drop")."""
+    how = ANSWERS.get(str(answer).strip().lower())
+    if how is None:
+        raise CubeError(f"the answer to a double is 'take' or 'pass', not {answer!r}")
+    return how(state)
+
+
+def match_state(state: GameState, with_dice: bool = False) -> MatchState:
+    """The gnubg match state of ``state``: players are seats, ``on_roll`` the seat on roll (whose
+    view ``state.board`` is), ``turn`` the seat that must act (the taker while a double waits).
+
+    The dice are (0, 0) unless ``with_dice``: a cube decision comes before the roll, and the
+    roll that :func:`play_turn` threw early must stay unseen.
+    """
+    if not state.over:
+        game_state = 1
+    else:
+        game_state = {"pass": 4, "resign": 3}.get(state.ended_by, 2)
+    money = state.match_length == 0
+    return MatchState(
+        cube=state.cube_value, cube_owner=state.cube_owner, on_roll=state.turn,
+        crawford=state.crawford and not money, game_state=game_state,
+        turn=1 - state.turn if state.doubled else state.turn, doubled=state.doubled,
+        dice=state.dice if with_dice and state.dice is not None else (0, 0),
+        match_length=state.match_length, score=tuple(state.score), jacoby=state.jacoby and money)
+
+
+DOUBLE_WORDS = ("double", "no double")
+ANSWER_WORDS = ("take", "pass")
+
+
+def ask_cube(player, state: GameState) -> str:
+    """The cube decision that is ``player``'s now: "double" / "no double" when no double is
+    offered (``player`` is on roll), "take" / "pass" while one is (``player`` is the taker).
+
+    The player's ``cube_action(board, match_state)`` sees ``state.board`` (the player on roll,
+    the doubler, in ``board[1]``) and :func:`match_state` without the dice. A player without
+    ``cube_action`` never doubles and always takes. Raises :class:`CubeError` when the player
+    answers anything else ("drop" is read as "pass").
+    """
+    words = ANSWER_WORDS if state.doubled else DOUBLE_WORDS
+    act = getattr(player, "cube_action", None)
+    if act is None:
+        return "take" if state.doubled else "no double"
+    said = act(state.board, match_state(state))
+    word = said.strip().lower() if isinstance(said, str) else said
+    if word == "drop" and state.doubled:
+        word = "pass"
+    if word not in words:
+        name = getattr(player, "name", type(player).__name__)
+        raise CubeError(f"{name}.cube_action answered {said!r}; expected {words[0]!r} or {words[1]!r} here")
+    return word
+
+
+def cube_turn(state: GameState, doubler, taker) -> str:
+    """The cube decision before the player on roll's roll, asked of both players and applied.
+
+    ``doubler`` is the player on roll (seat ``state.turn``), ``taker`` the other side. Returns ''
+    when no double is allowed (nobody is asked), else "no double", "take" or "pass" (the game is
+    over then). Both players see ``state.board`` (the doubler in ``board[1]``) and
+    :func:`match_state` without the dice (see the module's note on the dice), via :func:`ask_cube`.
+    """
+    if not may_double(state):
+        return ""
+    if ask_cube(doubler, state) == "no double":
+        return "no double"
+    offer_double(state)
+    answer = ask_cube(taker, state)
+    answer_double(state, answer)
+    return answer
+
+
+# ------------------------------------------------------------------------------ records of a game
+
+
+def checker_record(state: GameState, play, n_legal: int):
+    """The records.CheckerPlay of the player on roll playing ``play`` (None: no move) with its
+    dice now, before :func:`play_turn`; ``n_legal`` the roll's number of distinct legal plays."""
+    from ..records import CheckerPlay
+
+    result = state.board if play is None else play.board
+    return CheckerPlay(state.turn, tuple(state.dice), play.notation if play is not None else "", 0,
+                       np.array(state.board), np.array(result), play, n_legal if play is not None else 0,
+                       cube=state.cube_value)
+
+
+_RECORD_KIND = {"double": "double", "take": "take", "pass": "drop"}
+
+
+def record_actions(state: GameState, plays) -> tuple:
+    """The game's actions in order for a record: ``plays`` (one records.CheckerPlay per turn
+    played, in order) with the cube actions of ``state.cube_history`` put before the turn they
+    came before."""
+    from ..records import CubeAction
+
+    plays = list(plays)
+    if len(plays) != state.plies:
+        raise ValueError(f"{len(plays)} checker plays for a game of {state.plies} turns")
+    cube = list(state.cube_history)
+    out, k = [], 0
+    for ply in range(len(plays) + 1):
+        while k < len(cube) and cube[k].ply == ply:
+            e = cube[k]
+            out.append(CubeAction(e.seat, _RECORD_KIND[e.kind], e.value if e.kind == "double" else None, 0))
+            k += 1
+        if ply < len(plays):
+            out.append(plays[ply])
+    return tuple(out)
+
+
+def record_game(state: GameState, plays, number: int = 1, players: tuple[str, str] = ("", "")):
+    """The game as a records.Game (what :func:`records.write_mat` writes): the actions of
+    :func:`record_actions`, the score before it, and how it ended once over."""
+    from ..records import Game
+
+    over = state.over
+    match_won = bool(over and state.match_length and state.score[state.winner] + state.points >= state.match_length)
+    return Game(number, tuple(state.score), record_actions(state, plays), tuple(players), state.match_length,
+                state.winner if over else None, state.points if over else None, match_won,
+                state.ended_by == "resign", crawford=bool(state.crawford and state.match_length))
 
 class Games:
     """Many games in lockstep, as arrays: the loop of :func:`new_game` / :func:`play_turn`.
@@ -161,4 +449,9 @@ class Games:
         return done
 
 
-__all__ = ["CENTRED", "Dice", "GameState", "Games", "new_game", "play_turn", "resign_points"]
+__all__ = [
+    "CENTRED", "ENDINGS", "MAX_CUBE", "CubeError", "CubeEvent", "Dice", "GameState", "Games",
+    "answer_double", "ask_cube", "checker_record", "cube_refusal", "cube_turn", "game_points", "match_state",
+    "may_double", "new_game", "offer_double", "pass_double", "play_turn", "record_actions",
+    "record_game", "resign", "resign_points", "take_double",
+]

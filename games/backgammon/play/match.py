@@ -14,6 +14,15 @@ Two game loops play the same games: :func:`play_game`, one game at a time (the r
 :func:`play_games`, many games in lockstep: at each ply the positions of all games where a bot is
 on roll go to its ``choose_batch`` in one call, so a neural agent scores the candidates of all
 those games in one forward pass. For deterministic bots both give identical points.
+
+With the cube (:func:`play_cube_games`, money games, ``match --cube``) points count the cube, and
+the rows also count the doubles offered and passed; :func:`play_matches` plays whole N-point
+matches (cube, Crawford rule; ``match --points N``), matches 2k and 2k + 1 with seats swapped and
+the same dice in their games of the same number. These step GameState objects (the one game
+loop) rather than arrays: simpler, since a game now has cube decisions and a match several
+games, and still batched: the checker plays of all games go to ``choose_batch`` together, while
+cube decisions are asked one position at a time (the ``cube_action`` interface). Without
+``cube_action`` on either bot the cube games are exactly the cubeless games.
 """
 from __future__ import annotations
 
@@ -25,7 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .game import Dice, Games, new_game, play_turn
+from ..records.model import crawford_flags
+from .game import Dice, Games, cube_turn, may_double, new_game, play_turn
 
 MAX_PLIES = 10_000
 
@@ -226,10 +236,395 @@ def play_match(bot_a, bot_b, n_games: int, seed: int = 0, progress: bool = True,
     return MatchResult(_bot_name(bot_a), _bot_name(bot_b), seed, points, seats)
 
 
-def _progress_bar(total: int, desc: str):
+# ------------------------------------------------------------------ games and matches with the cube
+#
+# With the cube a game is a sequence of cube decisions and checker plays, and a match a sequence
+# of games, so these loops step GameState objects (the one game loop) rather than the arrays of
+# Games. They still play many games in lockstep: at each ply the checker plays of all the games
+# where a bot is on roll go to its choose_batch in one call (one forward pass of a network); cube
+# decisions are asked one position at a time (the cube_action interface takes one position).
+# Without cube_action on either bot, a cube game is exactly the cubeless game of play_games.
+
+CUBE_COLUMNS = ("points", "cube", "doubles_a", "doubles_b", "passes_a", "passes_b")
+"""The columns of :func:`play_cube_games`'s array: A's points, the final cube value, the doubles
+each side offered and the doubles each side passed."""
+
+MATCH_COLUMNS = ("a_won", "a_score", "b_score", "games", "doubles_a", "doubles_b", "passes_a", "passes_b")
+"""The columns of :func:`play_matches`'s array: 1 when A won the match, 0 when B did, -1 when a game
+was cut at MAX_PLIES (the match unfinished); the final score; games played; doubles and passes."""
+
+
+@dataclass
+class _Table:
+    """One game or match in progress: its game, dice, seats and running counts.
+
+    ``a_seat`` is A's seat; ``streams`` the random streams of A and B (None where a bot takes none);
+    ``counts`` [doubles by A, by B, passes by A, by B] over the table's games.
+    """
+
+    index: int                         # the game's or match's number in the run
+    a_seat: int
+    dice: object                       # the Dice of the game in progress
+    state: object                      # its GameState
+    streams: tuple = (None, None)
+    counts: list = field(default_factory=lambda: [0, 0, 0, 0])
+    score: list = field(default_factory=lambda: [0, 0])   # match score by seat
+    scores: list = field(default_factory=list)            # score before each game (for Crawford)
+    games: int = 1
+    cut: bool = False
+
+    def side(self, seat: int) -> int:
+        """0 for A, 1 for B."""
+        return 0 if seat == self.a_seat else 1
+
+    def count_cube(self, answer: str) -> None:
+        """Count the outcome of :func:`cube_turn` for the doubler (the seat on roll)."""
+        if answer in ("take", "pass"):
+            doubler = self.side(self.state.turn)
+            self.counts[doubler] += 1
+            if answer == "pass":
+                self.counts[3 - doubler] += 1   # the other side passed
+
+
+def _cube_decisions(bots, tables) -> None:
+    """Every table's player on roll may double before its roll (:func:`cube_turn`)."""
+    for t in tables:
+        s = t.state
+        if may_double(s):
+            doubler, taker = bots[t.side(s.turn)], bots[t.side(1 - s.turn)]
+            t.count_cube(cube_turn(s, doubler, taker))
+
+
+def _checker_plays(bots, tables) -> None:
+    """Every table whose game goes on plays one roll; each bot chooses for all its tables at once.
+
+    The movers of both sides are picked before anyone plays: a table plays one turn per step, so
+    the next player on roll meets its cube decision first.
+    """
+    going = [t for t in tables if not t.state.over]
+    by_side = [[t for t in going if t.side(t.state.turn) == side] for side in (0, 1)]
+    for side, movers in enumerate(by_side):
+        if not movers:
+            continue
+        boards = np.stack([t.state.board for t in movers])
+        dice = np.array([t.state.dice for t in movers], dtype=np.int64)
+        rngs = None if movers[0].streams[side] is None else [t.streams[side] for t in movers]
+        results = _choose_batch(bots[side], boards, dice, rngs)
+        for t, r in zip(movers, results):
+            play_turn(t.state, r, t.dice)   # the board itself where no checker could move
+
+
+def _run_tables(bots, tables, next_game, max_plies: int, on_finished=None) -> None:
+    """Play every table in lockstep until ``next_game(table)`` has no game to start.
+
+    ``next_game(t)`` is called when t's game ends (or is cut at ``max_plies``); it sets the next
+    game and returns True, or returns False when the table is done.
+    """
+    live = list(tables)
+    while live:
+        _cube_decisions(bots, live)
+        _checker_plays(bots, live)
+        still = []
+        for t in live:
+            if t.state.over or t.state.plies >= max_plies:
+                t.cut = t.cut or not t.state.over
+                if next_game(t):
+                    still.append(t)
+                elif on_finished is not None:
+                    on_finished(1)
+            else:
+                still.append(t)
+        live = still
+
+
+def _streams(bots, seed: int, indices) -> list:
+    """Per table, the random streams (A's, B's) for the bots that take them (:func:`player_rng`)."""
+    wants = [_accepts(getattr(b, "choose_batch", None), "rngs") and _accepts(b.choose, "rng") for b in bots]
+    return [tuple(player_rng(seed, int(g), side) if wants[side] else None for side in (0, 1)) for g in indices]
+
+
+def play_cube_game(bot_a, bot_b, a_seat: int, dice_seed, jacoby: bool = False, score=(0, 0),
+                   match_length: int = 0, crawford: bool = False, max_plies: int = MAX_PLIES, rngs=None):
+    """One game with the cube, one position at a time (the reference of :func:`play_cube_games`).
+
+    Returns the final GameState (seat ``a_seat`` is A): ``winner``, ``points`` (the cube counted),
+    ``ended_by``, ``cube_history``. ``rngs`` (optional): the random streams (A's, B's).
+    """
+    dice = Dice(np.random.default_rng(dice_seed))
+    state = new_game(dice, score, match_length, crawford, jacoby)
+    bots = (bot_a, bot_b) if a_seat == 0 else (bot_b, bot_a)          # by seat
+    seat_rngs = (None, None) if rngs is None else (tuple(rngs) if a_seat == 0 else tuple(rngs)[::-1])
+    while not state.over and state.plies < max_plies:
+        cube_turn(state, bots[state.turn], bots[1 - state.turn])
+        if state.over:
+            break
+        bot, rng = bots[state.turn], seat_rngs[state.turn]
+        if rng is not None and _accepts(bot.choose, "rng"):
+            play = bot.choose(state.board, *state.dice, rng=rng)
+        else:
+            play = bot.choose(state.board, *state.dice)
+        play_turn(state, None if play is None else play.board, dice)
+    return state
+
+
+def play_cube_games(bot_a, bot_b, games, seed: int = 0, jacoby: bool = False, max_plies: int = MAX_PLIES,
+                    on_finished=None) -> np.ndarray:
+    """Money games ``games`` of the match ``seed`` with the cube, in lockstep: (len(games), 6) int64
+    with the :data:`CUBE_COLUMNS` (points from A's view, 0 for a game cut at ``max_plies``).
+
+    Game g has A in seat ``g % 2``, the dice of :func:`play_games` (``(seed, g // 2)``) and the
+    random streams :func:`player_rng` ``(seed, g, side)``.
+    """
+    games = np.asarray(games, dtype=np.int64).reshape(-1)
+    bots = (bot_a, bot_b)
+    tables = []
+    for g, streams in zip(games, _streams(bots, seed, games)):
+        dice = Dice(np.random.default_rng((seed, int(g) // 2)))
+        tables.append(_Table(int(g), int(g) % 2, dice, new_game(dice, jacoby=jacoby), streams))
+    _run_tables(bots, tables, lambda t: False, max_plies, on_finished)
+    out = np.zeros((len(games), len(CUBE_COLUMNS)), np.int64)
+    for row, t in zip(out, tables):
+        s = t.state
+        row[0] = 0 if not s.over else (s.points if t.side(s.winner) == 0 else -s.points)
+        row[1] = s.cube_value
+        row[2:] = t.counts
+    return out
+
+
+def match_dice(seed: int, match: int, game: int) -> Dice:
+    """The dice of game ``game`` (0, 1, ...) of match ``match``: the two matches of a pair (2k, 2k+1,
+    seats swapped) throw the same dice in their games of the same number."""
+    return Dice(np.random.default_rng((seed, match // 2, game)))
+
+
+def _next_match_game(length: int, seed: int):
+    """The ``next_game`` of :func:`_run_tables` for matches to ``length``: add the game's points to
+    the score, and start the next game (Crawford rule) unless the match is won."""
+
+    def next_game(t: _Table) -> bool:
+        s = t.state
+        if not s.over:                        # cut at MAX_PLIES: the match is left unfinished
+            return False
+        t.score[s.winner] += s.points
+        if t.score[s.winner] >= length:
+            return False
+        t.scores.append(tuple(t.score))
+        crawford = crawford_flags(t.scores, length)[-1]
+        t.dice = match_dice(seed, t.index, t.games)
+        t.state = new_game(t.dice, tuple(t.score), length, crawford)
+        t.games += 1
+        return True
+
+    return next_game
+
+
+def play_matches(bot_a, bot_b, matches, length: int, seed: int = 0, max_plies: int = MAX_PLIES,
+                 on_finished=None) -> np.ndarray:
+    """Whole matches to ``length`` points (Crawford rule, cube), in lockstep:
+    (len(matches), 8) int64 with the :data:`MATCH_COLUMNS`.
+
+    Match m has A in seat ``m % 2`` in all its games, game k's dice :func:`match_dice` ``(seed, m,
+    k)`` (so a pair of matches starts alike, seats swapped) and the random streams
+    :func:`player_rng` ``(seed, m, side)`` for all its games.
+    """
+    if length < 1:
+        raise ValueError(f"a match is at least 1 point long, got {length}")
+    matches = np.asarray(matches, dtype=np.int64).reshape(-1)
+    bots = (bot_a, bot_b)
+    tables = []
+    for m, streams in zip(matches, _streams(bots, seed, matches)):
+        dice = match_dice(seed, int(m), 0)
+        t = _Table(int(m), int(m) % 2, dice, new_game(dice, (0, 0), length), streams)
+        t.scores.append((0, 0))
+        tables.append(t)
+    _run_tables(bots, tables, _next_match_game(length, seed), max_plies, on_finished)
+    out = np.zeros((len(matches), len(MATCH_COLUMNS)), np.int64)
+    for row, t in zip(out, tables):
+        a, b = t.score[t.a_seat], t.score[1 - t.a_seat]
+        row[0] = -1 if t.cut else int(a >= length)
+        row[1:4] = a, b, t.games
+        row[4:] = t.counts
+    return out
+
+
+def play_match_cube(bot_a, bot_b, n_games: int, seed: int = 0, jacoby: bool = False, progress: bool = True,
+                    batch: int = 256) -> "CubeMatchResult":
+    """``n_games`` money games with the cube in this process (:func:`play_cube_games`, ``batch`` at a time)."""
+    rows = _in_batches(lambda idx, bar: play_cube_games(bot_a, bot_b, idx, seed, jacoby, on_finished=bar),
+                       n_games, batch, progress, f"{_bot_name(bot_a)} vs {_bot_name(bot_b)}", "game")
+    return CubeMatchResult(_bot_name(bot_a), _bot_name(bot_b), seed, rows, jacoby)
+
+
+def play_match_series(bot_a, bot_b, n_matches: int, length: int, seed: int = 0, progress: bool = True,
+                      batch: int = 256) -> "MatchSeriesResult":
+    """``n_matches`` matches to ``length`` points in this process (:func:`play_matches`)."""
+    rows = _in_batches(lambda idx, bar: play_matches(bot_a, bot_b, idx, length, seed, on_finished=bar),
+                       n_matches, batch, progress, f"{_bot_name(bot_a)} vs {_bot_name(bot_b)}", "match")
+    return MatchSeriesResult(_bot_name(bot_a), _bot_name(bot_b), seed, length, rows)
+
+
+def _in_batches(play, n: int, batch: int, progress: bool, desc: str, unit: str) -> np.ndarray:
+    """``play(indices, on_finished)`` over 0..n-1, ``batch`` at a time, stacked."""
+    if n < 1:
+        raise ValueError(f"the number of {unit}s must be >= 1, got {n}")
+    bar = _progress_bar(n, desc, unit) if progress else None
+    parts = []
+    for lo in range(0, n, batch):
+        parts.append(play(np.arange(lo, min(lo + batch, n)), bar.update if bar is not None else None))
+    if bar is not None:
+        bar.close()
+    return np.concatenate(parts)
+
+
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% for z = 1.96); (nan, nan) when n is 0."""
+    if n <= 0:
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)   # rounding may step past 0 or 1
+
+
+@dataclass
+class CubeMatchResult:
+    """Money games with the cube: ``rows`` (n, 6) with the :data:`CUBE_COLUMNS`, game i with A in
+    seat ``i % 2`` (games 2k, 2k+1 share their dice)."""
+
+    name_a: str
+    name_b: str
+    seed: int
+    rows: np.ndarray = field(repr=False)
+    jacoby: bool = False
+
+    @property
+    def points(self) -> np.ndarray:
+        return self.rows[:, 0]
+
+    @property
+    def n_games(self) -> int:
+        return len(self.rows)
+
+    def _column(self, name: str) -> np.ndarray:
+        return self.rows[:, CUBE_COLUMNS.index(name)]
+
+    @property
+    def ppg(self) -> float:
+        return float(self.points.mean()) if self.n_games else float("nan")
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """95% interval of :attr:`ppg`, each dice pair one sample (as :class:`MatchResult`)."""
+        return _pair_interval(self.points.astype(float))
+
+    def summary(self) -> dict:
+        lo, hi = self.ci95
+        col = self._column
+        return {
+            "a": self.name_a, "b": self.name_b, "seed": self.seed, "games": self.n_games, "cube": True,
+            "jacoby": self.jacoby, "wins": int((self.points > 0).sum()), "losses": int((self.points < 0).sum()),
+            "ppg": self.ppg, "ci95": [lo, hi], "doubles_a": int(col("doubles_a").sum()),
+            "doubles_b": int(col("doubles_b").sum()), "passes_a": int(col("passes_a").sum()),
+            "passes_b": int(col("passes_b").sum()), "mean_cube": float(col("cube").mean()),
+        }
+
+    def text(self) -> str:
+        s = self.summary()
+        lo, hi = self.ci95
+        n = max(self.n_games, 1)
+        a, b = self.name_a, self.name_b
+        return (
+            f"{a} vs {b}: {self.n_games} money games with the cube{' (Jacoby rule)' if self.jacoby else ''} "
+            f"(seed {self.seed}, dice pairs with seats swapped)\n"
+            f"  {a}: {s['wins']} wins, {s['losses']} losses; mean final cube {s['mean_cube']:.2f}\n"
+            f"  doubles offered: {a} {s['doubles_a']} ({s['doubles_a'] / n:.2f}/game), "
+            f"{b} {s['doubles_b']} ({s['doubles_b'] / n:.2f}/game); "
+            f"passed: {a} {s['passes_a']}, {b} {s['passes_b']}\n"
+            f"  points per game for {a}: {self.ppg:+.3f}  95% CI [{lo:+.3f}, {hi:+.3f}]"
+        )
+
+
+@dataclass
+class MatchSeriesResult:
+    """Whole matches to ``length`` points: ``rows`` (n, 8) with the :data:`MATCH_COLUMNS`, match i
+    with A in seat ``i % 2``."""
+
+    name_a: str
+    name_b: str
+    seed: int
+    length: int
+    rows: np.ndarray = field(repr=False)
+
+    @property
+    def n_matches(self) -> int:
+        return len(self.rows)
+
+    @property
+    def finished(self) -> np.ndarray:
+        return self.rows[self.rows[:, 0] >= 0]
+
+    @property
+    def wins(self) -> int:
+        return int((self.rows[:, 0] == 1).sum())
+
+    @property
+    def share(self) -> float:
+        """A's share of the finished matches."""
+        n = len(self.finished)
+        return self.wins / n if n else float("nan")
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        """Wilson 95% interval of :attr:`share`, each match one sample. The two matches of a pair
+        share dice and swap seats, which makes their results anti-correlated, if anything: the
+        interval is then a little wider than it needs to be."""
+        return wilson_interval(self.wins, len(self.finished))
+
+    def summary(self) -> dict:
+        lo, hi = self.ci95
+        col = {name: self.rows[:, i] for i, name in enumerate(MATCH_COLUMNS)}
+        return {
+            "a": self.name_a, "b": self.name_b, "seed": self.seed, "match_length": self.length,
+            "matches": self.n_matches, "unfinished": int((col["a_won"] < 0).sum()), "wins": self.wins,
+            "losses": int((col["a_won"] == 0).sum()), "share": self.share, "ci95": [lo, hi],
+            "games": int(col["games"].sum()), "doubles_a": int(col["doubles_a"].sum()),
+            "doubles_b": int(col["doubles_b"].sum()), "passes_a": int(col["passes_a"].sum()),
+            "passes_b": int(col["passes_b"].sum()),
+        }
+
+    def text(self) -> str:
+        s = self.summary()
+        lo, hi = self.ci95
+        a, b = self.name_a, self.name_b
+        games = max(s["games"], 1)
+        cut = f", {s['unfinished']} unfinished" if s["unfinished"] else ""
+        return (
+            f"{a} vs {b}: {self.n_matches} matches to {self.length} points with the cube "
+            f"(seed {self.seed}, pairs of matches with the same dice, seats swapped)\n"
+            f"  {a}: {s['wins']} matches won, {s['losses']} lost{cut}; {s['games']} games\n"
+            f"  doubles offered: {a} {s['doubles_a']} ({s['doubles_a'] / games:.2f}/game), "
+            f"{b} {s['doubles_b']} ({s['doubles_b'] / games:.2f}/game); "
+            f"passed: {a} {s['passes_a']}, {b} {s['passes_b']}\n"
+            f"  matches won by {a}: {100 * self.share:.1f}%  95% CI [{100 * lo:.1f}%, {100 * hi:.1f}%] (Wilson)"
+        )
+
+
+def _pair_interval(points: np.ndarray) -> tuple[float, float]:
+    """Mean +- 1.96 standard errors over dice pairs (a last unpaired game is its own unit)."""
+    n = len(points)
+    if n == 0:
+        return float("nan"), float("nan")
+    units = np.concatenate([points[: n - n % 2].reshape(-1, 2).mean(axis=1), points[n - n % 2 :]])
+    se = float(units.std(ddof=1) / math.sqrt(len(units))) if len(units) > 1 else float("nan")
+    mean = float(points.mean())
+    return mean - 1.96 * se, mean + 1.96 * se
+
+
+def _progress_bar(total: int, desc: str, unit: str = "game"):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="game")
+    return tqdm(total=total, desc=desc, unit=unit)
 
 
 # ------------------------------------------------------------------ parallel matches from specs
@@ -257,7 +652,19 @@ def _one_torch_thread():
     return old
 
 
-def _worker_main(spec_a, spec_b, seed, slices, counter, results) -> None:
+def _play_slice(bot_a, bot_b, lo: int, hi: int, seed: int, mode: tuple) -> np.ndarray:
+    """Games (or matches) ``lo`` .. ``hi - 1`` of the run, as ``mode`` says: ("games",) cubeless
+    points (:func:`play_games`), ("cube", jacoby) money games with the cube
+    (:func:`play_cube_games`), ("match", length) whole matches (:func:`play_matches`)."""
+    idx = np.arange(lo, hi)
+    if mode[0] == "cube":
+        return play_cube_games(bot_a, bot_b, idx, seed, jacoby=mode[1])
+    if mode[0] == "match":
+        return play_matches(bot_a, bot_b, idx, mode[1], seed)
+    return play_games(bot_a, bot_b, idx, seed)
+
+
+def _worker_main(spec_a, spec_b, seed, slices, counter, results, mode=("games",)) -> None:
     """A worker process: build the players, then play slices until none is left."""
     try:
         from ..players import make_player
@@ -269,7 +676,7 @@ def _worker_main(spec_a, spec_b, seed, slices, counter, results) -> None:
             if k >= len(slices):
                 return
             lo, hi = slices[k]
-            results.put((k, play_games(bots[0], bots[1], np.arange(lo, hi), seed)))
+            results.put((k, _play_slice(bots[0], bots[1], lo, hi, seed, mode)))
     except BaseException as e:  # noqa: BLE001 - reported to the parent, which raises it
         import traceback
 
@@ -289,8 +696,14 @@ def default_workers(n_games: int) -> int:
 
 
 def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: int | None = None,
-              progress: bool = True, batch: int = 256) -> tuple[MatchResult, float]:
+              progress: bool = True, batch: int = 256, cube: bool = False, jacoby: bool = False,
+              match_length: int = 0):
     """A match between two players named as on the command line (:func:`players.make_player`).
+
+    Cubeless single games by default (a :class:`MatchResult`); ``cube=True`` money games with the
+    cube (``jacoby``: the Jacoby rule; a :class:`CubeMatchResult`); ``match_length`` N > 0 plays
+    ``n_games`` whole matches to N points with the cube and the Crawford rule (a
+    :class:`MatchSeriesResult`).
 
     ``workers`` processes play it (default: one per core): this one and ``workers - 1`` started
     ones, each with its own players, in slices of at most ``batch`` games. The points are the same
@@ -304,6 +717,9 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
 
     if n_games < 1:
         raise ValueError(f"n_games must be >= 1, got {n_games}")
+    if match_length < 0:
+        raise ValueError(f"match_length must be >= 0 (0: money games), got {match_length}")
+    mode = ("match", int(match_length)) if match_length else ("cube", bool(jacoby)) if cube else ("games",)
     workers = default_workers(n_games) if workers is None else max(1, min(int(workers), n_games))
     bot_a = make_player(spec_a, [seed, 1])  # here first: a bad spec fails before any worker starts
     bot_b = make_player(spec_b, [seed, 2])
@@ -312,21 +728,31 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
     start = time.perf_counter()
     try:
         if workers == 1:
-            points = play_match(bot_a, bot_b, n_games, seed, progress, batch).points
+            if mode[0] == "games":
+                rows = play_match(bot_a, bot_b, n_games, seed, progress, batch).points
+            elif mode[0] == "cube":
+                rows = play_match_cube(bot_a, bot_b, n_games, seed, jacoby, progress, batch).rows
+            else:
+                rows = play_match_series(bot_a, bot_b, n_games, match_length, seed, progress, batch).rows
         else:
-            points = _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progress, batch,
-                                    f"{name_a} vs {name_b}")
+            rows = _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progress, batch,
+                                  f"{name_a} vs {name_b}", mode)
     finally:
         if old_threads is not None:
             import torch
 
             torch.set_num_threads(old_threads)
     seconds = time.perf_counter() - start
+    if mode[0] == "cube":
+        return CubeMatchResult(name_a, name_b, seed, rows, bool(jacoby)), seconds
+    if mode[0] == "match":
+        return MatchSeriesResult(name_a, name_b, seed, int(match_length), rows), seconds
     seats = (np.arange(n_games) % 2).astype(np.int8)
-    return MatchResult(name_a, name_b, seed, points, seats), seconds
+    return MatchResult(name_a, name_b, seed, rows, seats), seconds
 
 
-def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progress, batch, desc) -> np.ndarray:
+def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progress, batch, desc,
+                   mode=("games",)) -> np.ndarray:
     import multiprocessing as mp
     import queue
 
@@ -334,13 +760,14 @@ def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progres
     size = max(2, min(batch, -(-n_games // (4 * workers))))
     size += size % 2
     slices = [(lo, min(lo + size, n_games)) for lo in range(0, n_games, size)]
-    points = np.zeros(n_games, np.int8)
-    bar = _progress_bar(n_games, desc) if progress else None
+    points = None   # the rows of all slices, allocated with the first slice's shape and type
+    unit = "match" if mode[0] == "match" else "game"
+    bar = _progress_bar(n_games, desc, unit) if progress else None
     # spawn: fresh interpreters, safe whatever threads torch or Numba run here
     ctx = mp.get_context("spawn")
     counter = ctx.Value("i", 0)
     results = ctx.Queue()
-    procs = [ctx.Process(target=_worker_main, args=(spec_a, spec_b, seed, slices, counter, results), daemon=True)
+    procs = [ctx.Process(target=_worker_main, args=(spec_a, spec_b, seed, slices, counter, results, mode), daemon=True)
              for _ in range(workers - 1)]
     for p in procs:
         p.start()
@@ -348,22 +775,29 @@ def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progres
     done, total, n_played = 0, 0, 0
 
     def store(k, pts):
-        nonlocal done, total, n_played
+        nonlocal done, total, n_played, points
         if k < 0:
             raise RuntimeError(f"a match worker failed: {pts}")
         lo, hi = slices[k]
+        if points is None:
+            points = np.zeros((n_games,) + pts.shape[1:], pts.dtype)
         points[lo:hi] = pts
-        done, total, n_played = done + 1, total + int(pts.sum()), n_played + len(pts)
+        first = pts if pts.ndim == 1 else pts[:, 0]   # points, or 1 for a match won by A
+        done, n_played = done + 1, n_played + len(pts)
+        total += int(first.sum()) if mode[0] != "match" else int((first == 1).sum())
         if bar is not None:
             bar.update(hi - lo)
-            bar.set_postfix(ppg=f"{total / n_played:+.3f}")
+            if mode[0] == "match":
+                bar.set_postfix(share=f"{total / n_played:.3f}")
+            else:
+                bar.set_postfix(ppg=f"{total / n_played:+.3f}")
 
     try:
         while done < len(slices):
             k = _claim(counter)
             if k < len(slices):  # play a slice here, then collect what the workers finished meanwhile
                 lo, hi = slices[k]
-                store(k, play_games(bot_a, bot_b, np.arange(lo, hi), seed))
+                store(k, _play_slice(bot_a, bot_b, lo, hi, seed, mode))
                 timeout = 0.0
             else:  # nothing left to claim: wait for the workers' last slices
                 timeout = 1.0
@@ -384,4 +818,8 @@ def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progres
     return points
 
 
-__all__ = ["MatchResult", "default_workers", "play_game", "play_games", "play_match", "player_rng", "run_match"]
+__all__ = [
+    "CUBE_COLUMNS", "MATCH_COLUMNS", "CubeMatchResult", "MatchResult", "MatchSeriesResult", "default_workers",
+    "match_dice", "play_cube_game", "play_cube_games", "play_game", "play_games", "play_match",
+    "play_match_cube", "play_match_series", "play_matches", "player_rng", "run_match", "wilson_interval",
+]

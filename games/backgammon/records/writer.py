@@ -7,6 +7,11 @@ single-die moves ``from/to`` in the mover's numbering with ``*`` for hits, bar =
 "Wins N point(s)" goes on its own line, 6 spaces in for the left-hand player, 34 for the right;
 a left-hand drop carries it on the same row, as gnubg does.
 
+Cube actions are cells of their own: `` Doubles => N`` (N the cube it proposes), `` Takes`` and
+`` Drops``, each in its player's column; they alternate with the rolls as the players act (the
+doubler, the taker, then the doubler's roll). "Wins N points" counts the cube. The game loop's games (:func:`games.backgammon.play.game.record_game`) write this way and
+read back, and gnubg's own import reads them the same (tests/test_cube_loop.py).
+
 One extension: a roll the game ended before playing is written ``dd: ????`` (or ``????``), the
 Studio way; gnubg's own empty ``dd:`` would read back as "cannot move".
 """

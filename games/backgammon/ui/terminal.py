@@ -1,9 +1,15 @@
 """``python -m comparison play``: a person against a model or bot in the terminal.
 
-:class:`Session` holds a whole match (cubeless, to N points) and answers one line of the person's
-input at a time: ``handle(line) -> text to show``. It never reads or prints itself, so tests drive
-it directly; :func:`run_command` is the terminal loop around it (prompt, end-of-file, Ctrl-C, save
-on exit).
+:class:`Session` holds a whole match (to N points, with the doubling cube unless ``cube=False``)
+and answers one line of the person's input at a time: ``handle(line) -> text to show``. It never
+reads or prints itself, so tests drive it directly; :func:`run_command` is the terminal loop around
+it (prompt, end-of-file, Ctrl-C, save on exit).
+
+The cube, through the one game loop's rules (:mod:`games.backgammon.play.game`): when the person
+may double, their turn starts with the question "roll or double" before the dice are shown; the
+computer doubles and answers through its ``cube_action`` (a bot without one never doubles and
+always takes). In a 1-point match the cube is dead from the start, so a single game goes as it
+always did.
 
 The person is X, moving from their 24-point down to their 1-point, and the board is numbered from
 their side. Positions are kept from the person's side: ``pos[1]`` the person's checkers, ``pos[0]``
@@ -22,7 +28,22 @@ from typing import Optional
 
 import numpy as np
 
-from ..play.game import Dice, GameState, new_game, play_turn, resign_points
+from ..play.game import (
+    CENTRED,
+    CubeError,
+    Dice,
+    GameState,
+    answer_double,
+    ask_cube,
+    checker_record,
+    cube_refusal,
+    match_state,
+    new_game,
+    offer_double,
+    play_turn,
+    record_game,
+    resign,
+)
 from ..records.model import crawford_flags
 from ..rules.board import pip_counts, start_board, swap_sides
 from ..rules.legal import NotationError, Play, legal_plays, parse_play
@@ -39,11 +60,21 @@ Commands:
   undo        take back your last play (the dice stay the same)
   save FILE   save the match so far as a .mat file
   resign      give up this game (you lose what you would lose if the computer bore off now)
+The cube (in a match longer than 1 point):
+  roll        roll the dice (asked before your roll whenever you may double)
+  double      offer the computer a double, before rolling
+  take, pass  answer the computer's double (drop = pass)
+  hint        at a cube decision: the adviser's cube analysis (no double, double/take,
+              double/pass, and the proper action)
   quit        end the session (the match is saved)
   help        this text
 End-of-file (Ctrl-D) or Ctrl-C also end the session and save the match."""
 
-COMMANDS = ("help", "moves", "hint", "pip", "board", "undo", "save", "resign", "quit", "exit")
+COMMANDS = ("help", "moves", "hint", "pip", "board", "undo", "save", "resign", "quit", "exit",
+            "roll", "double", "take", "pass", "drop")
+
+ROLL, PLAY, ANSWER = "roll", "play", "answer"
+"""The person's pending decision: roll or double, a checker play, or take or pass."""
 
 YOU, THEM = 0, 1  # player numbers in the records: the person is the left column
 
@@ -77,11 +108,13 @@ class Session:
 
     ``start()`` opens the match and returns the text up to the first question; then ``handle(line)``
     returns what to show after each line. ``prompt`` is the question to ask next, ``over`` says when
-    the match (or the session) has ended. Nothing is printed or read here.
+    the match (or the session) has ended, ``phase`` which decision of the person's is pending
+    (:data:`ROLL`, :data:`PLAY`, :data:`ANSWER` or None). Nothing is printed or read here.
     """
 
     def __init__(self, opponent, name: str = "computer", seed: Optional[int] = None, points: int = 1,
-                 color: bool = False, you: str = "You", hint_bot=None, hint_name: Optional[str] = None):
+                 color: bool = False, you: str = "You", hint_bot=None, hint_name: Optional[str] = None,
+                 cube: bool = True):
         if points < 1:
             raise ValueError(f"points must be at least 1, got {points}")
         self.bot = opponent
@@ -90,6 +123,7 @@ class Session:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.length = points
+        self.cube = bool(cube)
         self.style = Style(color)
         self.hint_bot = hint_bot if hint_bot is not None else opponent
         self.hint_name = hint_name or name
@@ -99,21 +133,29 @@ class Session:
         self.game_number = 0
         self.dice_source = Dice(self.rng)
         self.game: Optional[GameState] = None  # the game in progress (the one game loop)
-        self.actions: list = []        # records actions of the game in progress
+        self.actions: list = []        # records.CheckerPlay of every turn of the game in progress
         self.plays: list[Play] = []    # the person's legal plays for self.dice
+        self.phase: Optional[str] = None
         self.undo_stack: list[_Snapshot] = []
 
     # -------------------------------------------------------------- the flow of a match
 
     def start(self) -> str:
+        cube = "with the cube" if self.cube and self.length > 1 else "no cube"
         head = (f"{self.you} (X) against {self.them} (O): "
                 + (f"a match to {self.length} points" if self.length > 1 else "one game")
-                + f", no cube; dice seed {self.seed}. Type `help` for the commands.")
+                + f", {cube}; dice seed {self.seed}. Type `help` for the commands.")
         return head + "\n" + self._new_game()
 
     @property
     def prompt(self) -> str:
-        if self.over or self.dice is None:
+        if self.over:
+            return "> "
+        if self.phase == ROLL:
+            return "Roll or double> "
+        if self.phase == ANSWER:
+            return f"{self.them} doubles to {self.game.cube_value * 2}: take or pass> "
+        if self.dice is None:
             return "> "
         return f"Your play ({self.dice[0]}{self.dice[1]})> "
 
@@ -127,8 +169,9 @@ class Session:
 
     @property
     def dice(self) -> Optional[tuple[int, int]]:
-        """The person's roll to play, or None when no decision of the person's is pending."""
-        return self.game.dice if self.plays else None
+        """The person's roll to play, or None when no checker play of the person's is pending (the
+        roll, thrown early by the game loop, stays hidden until the person rolls)."""
+        return self.game.dice if self.phase == PLAY else None
 
     def _new_game(self) -> str:
         self.game_number += 1
@@ -139,6 +182,8 @@ class Session:
             out.append(f"Game {self.game_number}. Score: {self._score_text()}.")
         scores = [g.score for g in self.finished] + [tuple(self.score)]
         crawford = self.length > 1 and crawford_flags(scores, self.length)[-1]
+        if crawford:
+            out.append("This is the Crawford game: no doubling.")
         self.game = new_game(self.dice_source, tuple(self.score), self.length, crawford)
         mine, theirs = self.game.opening
         first = "you play first" if self.game.turn == YOU else f"{self.them} plays first"
@@ -146,64 +191,78 @@ class Session:
         out.append(self._advance())
         return "\n".join(t for t in out if t)
 
-    def _advance(self) -> str:
-        """Play on until the person has a decision to make, or the match ends."""
+    def _may_double(self) -> bool:
+        return self.cube and not cube_refusal(self.game)
+
+    def _advance(self, rolled: bool = False) -> str:
+        """Play on until the person has a decision to make, or the match ends.
+
+        ``rolled``: the person, on roll, has already chosen to roll (or doubled and was taken).
+        """
         out = []
         g = self.game
-        self.plays = []
+        self.plays, self.phase = [], None
         while not g.over:
-            d = g.dice
             if g.turn == THEM:
-                out.append(self._computer_plays(d))
+                said = self._computer_turn()
+                if self.phase == ANSWER:  # the computer doubled: the person answers
+                    out += [self.board(), said]
+                    return "\n".join(out)
+                out.append(said)
                 continue
+            if not rolled and self._may_double():
+                self.phase = ROLL
+                out.append(self.board())
+                out.append("Your turn: `roll`, or `double` to offer the cube at "
+                           f"{g.cube_value * 2}.")
+                return "\n".join(out)
+            rolled = False
+            d = g.dice
             plays = g.legal_plays()
             if not plays:
                 out.append(f"You roll {d[0]}{d[1]}: no legal play.")
-                self._record(YOU, d, g.board, g.board, None, 0)
+                self.actions.append(checker_record(g, None, 0))
                 play_turn(g, None, self.dice_source)
                 continue
-            self.plays = plays
+            self.plays, self.phase = plays, PLAY
             out.append(self.board())
             out.append(f"You roll {d[0]}{d[1]}." + (" (only one legal play)" if len(plays) == 1 else ""))
             return "\n".join(out)
-        out.append(self._end_game(resigned=False))  # ends the game and opens the next one (or the match)
+        out.append(self._end_game())  # ends the game and opens the next one (or the match)
         return "\n".join(out)
+
+    def _computer_turn(self) -> str:
+        """The computer's turn: a double (which the person must answer), or its roll and play."""
+        g = self.game
+        if self._may_double() and ask_cube(self.bot, g) == "double":
+            offer_double(g)
+            self.phase = ANSWER
+            return f"{self.them} doubles to {g.cube_value * 2}. `take` or `pass`?"
+        return self._computer_plays(g.dice)
 
     def _computer_plays(self, d) -> str:
         g = self.game
         view = g.board  # the computer's side: it in row 1
         play = self.bot.choose(view, *d)
-        n_legal = len(legal_plays(view, *d))
-        self._record(THEM, d, view, view if play is None else play.board, play, n_legal if play else 0)
+        self.actions.append(checker_record(g, play, len(legal_plays(view, *d))))
         play_turn(g, None if play is None else play.board, self.dice_source)
         if play is None:
             return f"{self.them} rolls {d[0]}{d[1]}: no legal play."
         return f"{self.them} rolls {d[0]}{d[1]} and plays {play.notation}  (on your board: {mirror_moves(play)})"
 
-    def _record(self, player, dice, before, after, play, n_legal) -> None:
-        from ..records import CheckerPlay
-
-        self.actions.append(CheckerPlay(player, tuple(dice), play.notation if play else "", 0,
-                                        np.array(before), np.array(after), play, n_legal))
-
-    def _end_game(self, resigned: bool, resign_points: int = 0) -> str:
-        """Close the game in progress (someone bore off, or the person resigned); start the next one."""
-        from ..records import Game
-
-        if resigned:
-            winner, pts = THEM, resign_points
-        else:
-            winner, pts = self.game.winner, self.game.points
-        before = tuple(self.score)
+    def _end_game(self) -> str:
+        """Record the game that just ended (borne off, passed or resigned); start the next one."""
+        g = self.game
+        winner, pts = g.winner, g.points
+        self.finished.append(record_game(g, self.actions, self.game_number, (self.you, self.them)))
         self.score[winner] += pts
         match_won = self.score[winner] >= self.length
-        self.finished.append(Game(self.game_number, before, tuple(self.actions), (self.you, self.them),
-                                  self.length, winner, pts, match_won, resigned))
-        self.actions, self.plays, self.undo_stack = [], [], []
-        kind = {1: "", 2: " (a gammon)", 3: " (a backgammon)"}[pts]
+        self.actions, self.plays, self.undo_stack, self.phase = [], [], [], None
+        base = pts // g.cube_value
+        kind = {1: "", 2: " (a gammon)", 3: " (a backgammon)"}[base] if g.ended_by != "pass" else ""
+        how = {"resign": " (resigned)", "pass": " (the double was passed)"}.get(g.ended_by, "")
         who = "You win" if winner == YOU else f"{self.them} wins"
-        out = [self.board(), f"{who} {pts} point{'s' if pts > 1 else ''}{kind}."
-               + (" (resigned)" if resigned else "")]
+        out = [self.board(), f"{who} {pts} point{'s' if pts > 1 else ''}{kind}.{how}"]
         if match_won:
             self.over = True
             if self.length > 1:
@@ -217,6 +276,14 @@ class Session:
     def _score_text(self) -> str:
         return f"{self.you} {self.score[YOU]}, {self.them} {self.score[THEM]}"
 
+    def _cube_text(self) -> str:
+        """The cube's value and owner, as shown under the board."""
+        g = self.game
+        if g is None:
+            return ""
+        owner = {CENTRED: "in the middle", YOU: "yours", THEM: f"{self.them}'s"}[g.cube_owner]
+        return f"Cube: {g.cube_value}, {owner}." + (" Crawford game: no doubling." if g.crawford else "")
+
     # -------------------------------------------------------------- input
 
     def handle(self, line: str) -> str:
@@ -225,12 +292,16 @@ class Session:
             return "The session is over."
         text = line.strip()
         if not text:
-            return "Type a play (e.g. 8/5 6/5), a number from `moves`, or `help`."
+            return {ROLL: "Type `roll` or `double` (or `help`).",
+                    ANSWER: "Type `take` or `pass` (or `help`)."}.get(
+                self.phase, "Type a play (e.g. 8/5 6/5), a number from `moves`, or `help`.")
         word, _, rest = text.partition(" ")
         if word.lower() in COMMANDS:
             return getattr(self, f"_cmd_{word.lower()}")(rest.strip())
         if word == "?":
             return HELP
+        if self.phase != PLAY:
+            return self._not_now("a play")
         if text.isdigit():
             k = int(text)
             if not 1 <= k <= len(self.plays):
@@ -242,18 +313,77 @@ class Session:
             return f"Illegal: {e}"
         return self._human_plays(play)
 
+    def _not_now(self, what: str) -> str:
+        """Why ``what`` cannot be done now, and what can."""
+        if self.phase == ROLL:
+            return f"Not now: you have not rolled yet. Type `roll` or `double` before {what}."
+        if self.phase == ANSWER:
+            return f"Not now: {self.them} has doubled. Type `take` or `pass` before {what}."
+        return f"Not now: no {what} is pending."
+
     def _human_plays(self, play: Play) -> str:
         self.undo_stack.append(_Snapshot(self.game.copy(), len(self.actions), self.rng.bit_generator.state))
-        self._record(YOU, self.dice, self.pos, play.board, play, len(self.plays))
+        self.actions.append(checker_record(self.game, play, len(self.plays)))
         play_turn(self.game, play.board, self.dice_source)
         out = [f"You play {play.notation}."]
         out.append(self._advance())
         return "\n".join(out)
 
+    # -------------------------------------------------------------- the cube
+
+    def _cmd_roll(self, _rest) -> str:
+        if self.phase != ROLL:
+            return ("Your dice are rolled already." if self.phase == PLAY else self._not_now("rolling"))
+        return self._advance(rolled=True)
+
+    def _cmd_double(self, _rest) -> str:
+        g = self.game
+        if self.phase != ROLL:
+            if self.phase == ANSWER:
+                return f"You cannot double now: {self.them} has doubled. Type `take` or `pass`."
+            if not self.cube:
+                return "You cannot double: this session is played without the cube."
+            why = cube_refusal(g) if g is not None and not g.over else "the game is over"
+            if why:
+                return f"You cannot double: {why}."
+            return "You cannot double now: a double comes before rolling, and your dice are rolled."
+        try:
+            offer_double(g)
+        except CubeError as e:
+            return f"You {e}."
+        answer = ask_cube(self.bot, g)
+        answer_double(g, answer)
+        if answer == "pass":
+            return f"You double; {self.them} passes.\n" + self._end_game()
+        return f"You double; {self.them} takes. The cube is at {g.cube_value}, {self.them}'s.\n" + \
+            self._advance(rolled=True)
+
+    def _answer(self, answer: str) -> str:
+        if self.phase != ANSWER:
+            return f"There is no double to {answer}: {self.them} has not doubled."
+        g = self.game
+        answer_double(g, answer)
+        if answer == "pass":
+            return "You pass.\n" + self._end_game()
+        return (f"You take: the cube is at {g.cube_value}, yours.\n" + self._computer_plays(g.dice)
+                + "\n" + self._advance())
+
+    def _cmd_take(self, _rest) -> str:
+        return self._answer("take")
+
+    def _cmd_pass(self, _rest) -> str:
+        return self._answer("pass")
+
+    _cmd_drop = _cmd_pass
+
+    # -------------------------------------------------------------- other commands
+
     def _cmd_help(self, _rest) -> str:
         return HELP
 
     def _cmd_moves(self, _rest) -> str:
+        if self.phase != PLAY:
+            return self._not_now("listing your plays")
         return self._numbered([p.notation for p in self.plays], f"Your legal plays with {self.dice[0]}{self.dice[1]}:")
 
     @staticmethod
@@ -267,6 +397,10 @@ class Session:
         return "\n".join(rows)
 
     def _cmd_hint(self, rest) -> str:
+        if self.phase in (ROLL, ANSWER):
+            return self._cube_hint()
+        if self.phase != PLAY:
+            return self._not_now("a hint")
         n = 5
         if rest:
             if not rest.isdigit() or int(rest) < 1:
@@ -284,6 +418,18 @@ class Session:
             lines.append(f"  {i + 1}. {play.notation:<24} {score:+.4f}{chances}   #{number[play.key()]}")
         return "\n".join(lines)
 
+    def _cube_hint(self) -> str:
+        """The adviser's cube analysis of the person's decision (double now, or take the double)."""
+        analyse = getattr(self.hint_bot, "cube_analysis", None)
+        if analyse is None:
+            return f"{self.hint_name} has no cube analysis to give."
+        g = self.game
+        a = analyse(g.board, match_state(g))   # the doubler's view, whoever decides
+        decision = "your double" if self.phase == ROLL else f"{self.them}'s double"
+        return (f"{self.hint_name}'s cube analysis of {decision} (cubeful equities for you):\n"
+                f"  no double    {a.nd:+.4f}\n  double/take  {a.dt:+.4f}\n  double/pass  {a.dp:+.4f}\n"
+                f"  proper action: {a.proper}")
+
     def _cmd_pip(self, _rest) -> str:
         mine, theirs = pip_counts(self.pos)
         lead = theirs - mine
@@ -291,7 +437,7 @@ class Session:
         return f"Pips: {self.you} {mine}, {self.them} {theirs} ({where})."
 
     def _cmd_board(self, _rest) -> str:
-        return self.board() + f"\nYou roll {self.dice[0]}{self.dice[1]}."
+        return self.board() + ("" if self.dice is None else f"\nYou roll {self.dice[0]}{self.dice[1]}.")
 
     def _cmd_undo(self, _rest) -> str:
         if not self.undo_stack:
@@ -301,7 +447,7 @@ class Session:
         self.game = snap.game
         del self.actions[snap.n_actions :]
         self.rng.bit_generator.state = snap.rng_state  # the same dice come again
-        self.plays = self.game.legal_plays()
+        self.plays, self.phase = self.game.legal_plays(), PLAY
         return (f"Undone: your {taken[0]}" + (f" and the {len(taken) - 1} play(s) after it" if len(taken) > 1 else "")
                 + ".\n" + self.board() + f"\nYou roll {self.dice[0]}{self.dice[1]}.")
 
@@ -311,8 +457,11 @@ class Session:
         return self.save(rest)
 
     def _cmd_resign(self, _rest) -> str:
+        if self.phase == ANSWER:
+            return f"{self.them} has doubled: `pass` gives up this game at the cube's value."
         # what the person would lose if the computer had just borne off its last checker
-        return self._end_game(resigned=True, resign_points=resign_points(self.game))
+        resign(self.game, YOU)
+        return self._end_game()
 
     def _cmd_quit(self, _rest) -> str:
         self.over = True
@@ -322,18 +471,16 @@ class Session:
 
     def board(self) -> str:
         status = f"{self.you} to play {self.dice[0]}{self.dice[1]}" if self.dice else ""
-        return draw_board(self.pos, self.you, self.them, self.style, status)
+        drawing = draw_board(self.pos, self.you, self.them, self.style, status)
+        return drawing + "\n" + self._cube_text() if self.cube and self.length > 1 else drawing
 
     # -------------------------------------------------------------- records
 
     def games(self) -> list:
         """records.Game of every game so far: the finished ones and the one in progress (if begun)."""
-        from ..records import Game
-
         out = list(self.finished)
-        if self.actions:
-            out.append(Game(self.game_number, tuple(self.score), tuple(self.actions), (self.you, self.them),
-                            self.length))
+        if self.actions or (self.game is not None and self.game.cube_history and not self.game.over):
+            out.append(record_game(self.game, self.actions, self.game_number, (self.you, self.them)))
         return out
 
     def save(self, path) -> str:
@@ -371,9 +518,19 @@ def _compare_games(games: list, back) -> str:
         for x, y in zip(g.plays, b.plays):
             if x.dice != y.dice or not np.array_equal(x.result, y.result):
                 return f"game {g.number}: the play {x.dice[0]}{x.dice[1]} {x.notation} reads back as {y.notation}"
+        cube, cube_back = _cube_actions(g), _cube_actions(b)
+        if cube != cube_back:
+            return f"game {g.number}: the cube actions {cube} read back as {cube_back}"
         if g.winner is not None and (b.winner, b.points) != (g.winner, g.points):
             return f"game {g.number}: ends {b.winner, b.points} instead of {g.winner, g.points}"
     return ""
+
+
+def _cube_actions(game) -> list:
+    """(player, kind) of a game's cube actions, in order."""
+    from ..records import CubeAction
+
+    return [(a.player, a.kind) for a in game.actions if isinstance(a, CubeAction)]
 
 
 # ---------------------------------------------------------------------------------- command line
@@ -388,7 +545,10 @@ def add_arguments(p) -> None:
                      help="play against a bot: pubeval, random, gnubg or gnubg:N (default: the packaged "
                           "model when there is one, else pubeval)")
     p.add_argument("--seed", type=int, default=None, help="seed of the dice (default: a fresh one, printed)")
-    p.add_argument("--points", type=int, default=1, help="match length in points (default 1: one game)")
+    p.add_argument("--points", type=int, default=1,
+                   help="match length in points (default 1: one game); longer matches are played with the "
+                        "doubling cube and the Crawford rule")
+    p.add_argument("--no-cube", action="store_true", help="play without the doubling cube")
     p.add_argument("--save", metavar="FILE", default=None,
                    help="where the match is saved on exit (default: comparison-DATE-TIME.mat here)")
     p.add_argument("--name", default="You", help="your name in the saved record (default: You)")
@@ -446,7 +606,7 @@ def run_command(args) -> int:
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 1_000_000)
     save_path = args.save or f"comparison-{time.strftime('%Y%m%d-%H%M%S')}.mat"
     session = Session(bot, name, seed=seed, points=args.points, color=_use_color(args), you=args.name,
-                      hint_bot=hint, hint_name=hint_name)
+                      hint_bot=hint, hint_name=hint_name, cube=not args.no_cube)
     try:  # line editing and history for input(), where the platform has it
         importlib.import_module("readline")
     except ImportError:  # pragma: no cover - not on every platform
