@@ -108,7 +108,7 @@ def test_backgammon_satisfies_the_protocol():
     assert Path(GAME.default_records()).is_dir()
     paths = {c.path for c in GAME.commands()}
     assert paths == {("play",), ("match",), ("records", "stats"), ("records", "convert"), ("records", "generate"),
-                     ("bench", "accuracy"), ("bench", "speed")}
+                     ("bench", "accuracy"), ("bench", "cube"), ("bench", "speed")}
     assert set(GAME.command_groups()) == {"records", "bench"}
 
 
@@ -277,7 +277,7 @@ def write_records(folder: Path, n_files: int = 40, per_file: int = 10, seed: int
 
 def test_the_toy_is_registered_in_process(toy):
     assert isinstance(toy, Game) and toy.name == "toy"
-    assert available_games() == sorted({"backgammon", "toy"})
+    assert available_games() == sorted({"backgammon", "backgammon-cube", "toy"})
 
 
 def test_a_second_game_trains_through_the_same_command(toy, tmp_path, capsys):
@@ -342,7 +342,7 @@ def test_help_still_works():
     assert all(word in p.stdout for word in ("train", "play", "match", "records", "bench"))
     p = _comparison("train", "--help")
     assert p.returncode == 0, p.stderr
-    assert "--game {backgammon}" in p.stdout and "extended" in p.stdout
+    assert "--game {backgammon,backgammon-cube}" in p.stdout and "extended" in p.stdout
 
 
 def test_unknown_game_is_a_usage_error(tmp_path):

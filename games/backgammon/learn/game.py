@@ -27,11 +27,13 @@ COMMANDS = (
     Command(("records", "generate"), "games.backgammon.play.generate", "write expert records by engine self-play"),
     Command(("bench", "accuracy"), "games.backgammon.commands.accuracy",
             "a model on records: agreement, top-k, MRR, equity loss, against pubeval and gnubg"),
+    Command(("bench", "cube"), "games.backgammon.commands.cube",
+            "cube decisions of people, theory and learned models, judged by gnubg's 4-ply cube analyses"),
     Command(("bench", "speed"), "games.backgammon.commands.speed",
             "backgammon engine speed against gnubg-nn and OpenSpiel, one core"),
 )
 GROUPS = {"records": "work with game records: stats, convert, generate",
-          "bench": "benchmarks: accuracy, speed"}
+          "bench": "benchmarks: accuracy, cube, speed"}
 
 
 class BackgammonGame:
