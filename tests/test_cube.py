@@ -439,3 +439,83 @@ def test_default_model_says_whether_it_can_judge_the_cube():
     else:
         with pytest.raises(AttributeError, match="no outcome heads"):
             agent.cube_analysis(b, MONEY)
+
+
+# ---------------------------------------------------------------------------- who may double: the one rule
+
+
+def _rule_states(n: int, seed: int) -> list[MatchState]:
+    """Random match states, no double offered: money (up to the highest cube) or a match to
+    1..25 at any score, any cube and owner (a centred 1 in the Crawford game), either player on
+    roll."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        on_roll = int(rng.integers(2))
+        cube_value = int(2 ** rng.integers(0, 13))                     # 1 .. 4096
+        owner = -1 if cube_value == 1 else int(rng.choice([on_roll, 1 - on_roll]))
+        if rng.random() < 0.4:
+            out.append(MatchState(cube=cube_value, cube_owner=owner, on_roll=on_roll, turn=on_roll,
+                                  jacoby=bool(rng.integers(2))))
+            continue
+        length = int(rng.integers(1, 26))
+        score = (int(rng.integers(length)), int(rng.integers(length)))
+        crawford = length > 1 and length - 1 in score and score[0] != score[1] and rng.random() < 0.5
+        if crawford:
+            cube_value, owner = 1, -1
+        out.append(MatchState(cube=min(cube_value, 64), cube_owner=owner if cube_value > 1 else -1,
+                              on_roll=on_roll, turn=on_roll, match_length=length, score=score, crawford=crawford))
+    return out
+
+
+def test_cube_refusal_says_why():
+    assert cube.cube_refusal(MONEY) == "" and cube.may_double(MONEY)
+    assert "owns the cube" in cube.cube_refusal(MatchState(cube=2, cube_owner=1, on_roll=0, turn=0))
+    assert cube.cube_refusal(MatchState(cube=2, cube_owner=0, on_roll=0, turn=0)) == ""
+    assert "Crawford" in cube.cube_refusal(MatchState(match_length=5, score=(4, 2), crawford=True))
+    assert "dead" in cube.cube_refusal(MatchState(match_length=5, score=(4, 2), on_roll=0, turn=0))   # leader
+    assert cube.cube_refusal(MatchState(match_length=5, score=(4, 2), on_roll=1, turn=1)) == ""       # trailer
+    assert "dead" in cube.cube_refusal(MatchState(match_length=5, score=(1, 0), cube=4, cube_owner=0))
+    assert cube.cube_refusal(MatchState(cube=2048, cube_owner=0)) == ""
+    assert "highest" in cube.cube_refusal(MatchState(cube=cube.MAX_CUBE, cube_owner=0))
+    # the doubler's question, also while its double waits for the answer
+    assert cube.cube_refusal(MatchState(cube=2, cube_owner=0, on_roll=0, turn=1, doubled=True)) == ""
+    with pytest.raises(ValueError, match="MatchState"):
+        cube.cube_refusal("cAmgASAAAAAE")
+
+
+def test_cube_analysis_may_double_is_the_rule():
+    """cube_analysis and cube_points ask the same rule: may_double iff cube_refusal is ''."""
+    p = _probs(0.72, g=0.2, gl=0.05)
+    states = _rule_states(400, 3)
+    refused = 0
+    for st in states:
+        if st.match_length and max(st.score) >= st.match_length:
+            continue
+        a = cube.cube_analysis(p, st)
+        assert a.may_double == (cube.cube_refusal(st) == ""), st
+        assert (cube.cube_points(p, st).double_point is None) or a.may_double
+        refused += not a.may_double
+    assert 50 < refused < 350
+
+
+def test_cube_refusal_agrees_with_gnubgs_double_command():
+    """gnubg's own `double` command (the full engine) accepts a double exactly when cube_refusal
+    is '', on random money and match states up to the highest cube."""
+    gnubg = pytest.importorskip("gnubg", reason="the gnubg module (full engine) is an optional test dependency")
+    from games.backgammon.rules.ids import match_id
+
+    for command in ("set display off", "set sound enable off", "set threads 1", "set player 0 human",
+                    "set player 1 human", "new match 7"):
+        gnubg.command(command)
+    allowed = 0
+    states = _rule_states(300, 4)
+    for st in states:
+        mid = match_id(st)
+        gnubg.command(f"set matchid {mid}")
+        assert gnubg.matchid() == mid, "gnubg read another match state"
+        gnubg.command("double")
+        assert bool(gnubg.posinfo()["doubled"]) == (cube.cube_refusal(st) == ""), (st, cube.cube_refusal(st))
+        allowed += cube.may_double(st)
+    assert 60 < allowed < 240
+    assert any(st.cube == cube.MAX_CUBE and st.cube_owner == st.on_roll for st in states)

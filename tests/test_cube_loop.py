@@ -47,7 +47,7 @@ from games.backgammon.play.match import (
     run_match,
     wilson_interval,
 )
-from games.backgammon.players.bots import PubevalBot, RandomBot
+from games.backgammon.players.bots import Bot, PubevalBot, RandomBot
 from games.backgammon.records import CubeAction
 from games.backgammon.rules.board import pip_counts, start_board
 from games.backgammon.rules.ids import MatchState, match_id
@@ -605,3 +605,210 @@ def test_ask_cube_rejects_words_outside_the_interface():
         ask_cube(Always("double", "no double"), g)
     assert ask_cube(Always("double", "drop"), g) == "pass"
     assert ask_cube(PubevalBot(), g) == "take"
+
+
+# ------------------------------------------------------------------ the rule lives in the rules layer
+
+
+def test_game_refusal_delegates_to_the_rules_layer():
+    """play.game.cube_refusal adds only the game's flow to rules.cube.cube_refusal."""
+    from games.backgammon.rules import cube as rules_cube
+
+    for g in random_cube_states(500, 21):
+        assert cube_refusal(g) == rules_cube.cube_refusal(match_state(g))
+    g = started(3)
+    offer_double(g)
+    assert "already offered" in cube_refusal(g) and rules_cube.cube_refusal(match_state(g)) == ""
+    assert "over" in cube_refusal(pass_double(g))
+    from games.backgammon.play import game as game_module
+
+    assert game_module.MAX_CUBE == rules_cube.MAX_CUBE == 4096
+
+
+def test_money_match_state_has_no_score():
+    """A money session's running score is not part of gnubg's money state (its Match ID drops it)."""
+    g = started(2, score=(5, 3))
+    assert match_state(g).score == (0, 0)
+    m = started(2, score=(2, 1), match_length=5)
+    assert match_state(m).score == (2, 1)
+
+
+# ------------------------------------------------------------------ checker plays at the score
+
+
+class ScoreSpy(PubevalBot):
+    """pubeval's plays (it ignores the state); records the match state of every checker play."""
+
+    name = "scorespy"
+    choose_batch = Bot.choose_batch     # one choose per position, so that every play is seen
+
+    def __init__(self):
+        self.seen = []
+
+    def choose(self, board, d1, d2, rng=None, state=None):
+        self.seen.append((np.array(board), (d1, d2), state))
+        return super().choose(board, d1, d2)
+
+
+class RaceCubeSpy(ScoreSpy, RaceCube):
+    """RaceCube's cube decisions, pubeval's plays, and a record of the states of its plays."""
+
+    def __init__(self):
+        ScoreSpy.__init__(self)
+        RaceCube.__init__(self)
+
+
+def cube_value_at(history, ply: int, seat: int):
+    """(cube value, owner) before turn ``ply`` from the game's cube history alone."""
+    value, owner = 1, CENTRED
+    for e in history:
+        if e.ply <= ply and e.kind == "take":
+            value, owner = e.value, e.seat
+    return value, owner
+
+
+def test_checker_plays_get_the_match_state():
+    """A player whose choose takes ``state`` gets the state of every play: the roll, the cube as
+    the game's cube history says it was then, the score before the game, the seat on roll."""
+    plays = takes = 0
+    for k in range(12):
+        spy = RaceCubeSpy()
+        s = play_cube_game(spy, RaceCube(0.95, 1.3), 0, (4, k), score=(1, 2), match_length=7)
+        seen = iter(spy.seen)
+        first = new_game(Dice(np.random.default_rng((4, k))), (1, 2), 7).turn
+        for ply in range(s.plies):
+            if (first + ply) % 2 != 0:          # the spy is seat 0
+                continue
+            board, dice, st = next(seen)
+            assert st is not None and st.on_roll == 0 and st.turn == 0 and not st.doubled
+            assert sorted(st.dice) == sorted(dice) and (st.match_length, st.score) == (7, (1, 2))
+            assert (st.cube, st.cube_owner) == cube_value_at(s.cube_history, ply, 0)
+            plays += 1
+        assert next(seen, None) is None
+        takes += sum(e.kind == "take" for e in s.cube_history)
+    assert plays > 200 and takes >= 3
+
+
+def test_lockstep_tables_pass_the_same_states_and_play_the_same():
+    spy_lock, spy_one = RaceCubeSpy(), RaceCubeSpy()
+    rows = play_matches(spy_lock, PubevalBot(), np.arange(4), 5, seed=2)
+    want = [one_match(spy_one, PubevalBot(), m, 5, 2) for m in range(4)]
+    assert rows.tolist() == want
+    assert all(st is not None and st.match_length == 5 for _, _, st in spy_lock.seen)
+    key = lambda seen: sorted((b.tobytes(), d, repr(st)) for b, d, st in seen)   # noqa: E731
+    assert key(spy_lock.seen) == key(spy_one.seen)
+    # the state changes nothing for a player that ignores it: the same matches as plain RaceCube
+    assert rows.tolist() == play_matches(RaceCube(), PubevalBot(), np.arange(4), 5, seed=2).tolist()
+
+
+def test_stateless_and_plain_scorers_get_no_state():
+    from games.backgammon.play.game import plays_at_score
+
+    assert plays_at_score(ScoreSpy()) and not plays_at_score(PubevalBot()) and not plays_at_score(RandomBot(1))
+
+    class PlainScorer(ScoreSpy):
+        has_outcomes = False
+
+    plain = PlainScorer()
+    assert not plays_at_score(plain)
+    play_cube_games(plain, PubevalBot(), np.arange(4), 1)
+    assert plain.seen and all(st is None for _, _, st in plain.seen)
+    spy = ScoreSpy()
+    play_games(spy, PubevalBot(), np.arange(4), 1)          # cubeless games never pass a state
+    assert spy.seen and all(st is None for _, _, st in spy.seen)
+
+
+def test_batches_that_take_states_get_them_in_one_call():
+    class BatchSpy(PubevalBot):
+        def __init__(self):
+            self.calls = []
+
+        def choose(self, board, d1, d2, rng=None, state=None):
+            raise AssertionError("the batch takes states: choose should not be called")
+
+        def choose_batch(self, boards, dice, states=None):
+            self.calls.append(list(states))
+            return PubevalBot().choose_batch(boards, dice)
+
+    bot = BatchSpy()
+    rows = play_cube_games(bot, RaceCube(), np.arange(6), 3)
+    assert rows.tolist() == play_cube_games(PubevalBot(), RaceCube(), np.arange(6), 3).tolist()
+    assert bot.calls and all(isinstance(st, MatchState) for call in bot.calls for st in call)
+
+
+# ------------------------------------------------------------------ the cube for one side only
+
+
+class NeverDoubleAlwaysTake(RaceCube):
+    """RaceCube's plays with the cube decisions of a side that has none."""
+
+    def cube_action(self, board, ms):
+        check_cube_question(board, ms)
+        return "take" if ms.doubled else "no double"
+
+
+@pytest.mark.parametrize("side", ["A", "B"])
+def test_cube_for_one_side_is_the_other_never_doubling_and_always_taking(side):
+    bold = RaceCube(0.95, 1.05)                     # doubles early, passes often
+    a, b = (bold, NeverDoubleAlwaysTake(0.95, 1.05)) if side == "A" else (NeverDoubleAlwaysTake(0.95, 1.05), bold)
+    rows = play_cube_games(bold, bold, np.arange(40), 5, cube_for=side)
+    assert rows.tolist() == play_cube_games(a, b, np.arange(40), 5).tolist()
+    mine, other = (0, 1) if side == "A" else (1, 0)
+    assert rows[:, 2 + mine].sum() > 5 and rows[:, 2 + other].sum() == 0     # only the listed side doubles
+    assert rows[:, 4:].sum() == 0                                             # nobody passes
+    both = play_cube_games(bold, bold, np.arange(40), 5)
+    assert both[:, 4:].sum() > 0 and both.tolist() == play_cube_games(bold, bold, np.arange(40), 5,
+                                                                      cube_for="both").tolist()
+    m = play_matches(bold, bold, np.arange(8), 5, seed=1, cube_for=side)
+    assert m.tolist() == play_matches(a, b, np.arange(8), 5, seed=1).tolist()
+    assert m[:, 4 + mine].sum() > 0 and m[:, 4 + other].sum() == 0 and m[:, 6:].sum() == 0
+    one = [one_cube_game_row(a, b, g, 5) for g in range(6)]
+    assert [row for row in rows[:6].tolist()] == one
+
+
+def test_cube_for_names():
+    from games.backgammon.play.match import cube_for_name, cube_sides
+
+    assert cube_sides("both") == (True, True) and cube_sides("a") == (True, False)
+    assert cube_sides(" B ") == (False, True)
+    assert cube_for_name((False, True)) == "B" and cube_for_name("BOTH") == "both"
+    with pytest.raises(ValueError, match="both, A, B"):
+        cube_sides("C")
+    res, _ = run_match("pubeval", "pubeval", 4, seed=1, workers=1, progress=False, cube=True, cube_for="a")
+    assert res.cube_for == "A" and res.summary()["cube_for"] == "A"
+    assert "cube decisions by A (pubeval) only: B (pubeval) never doubles" in res.text()
+    with pytest.raises(ValueError, match="cube_for"):
+        run_match("pubeval", "pubeval", 2, workers=1, progress=False, cube=True, cube_for="nobody")
+
+
+def test_match_command_cube_for(capsys):
+    from comparison import cli
+
+    assert cli.main(["match", "pubeval", "random", "--games", "4", "--points", "3", "--cube-for", "B", "--json",
+                     "--no-progress", "--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["cube_for"] == "B"
+    for bad, message in ((["--cube-for", "A"], "use it with --cube or --points"),
+                         (["--cube", "--cube-for", "C"], "--cube-for must be A, B or both")):
+        assert cli.main(["match", "pubeval", "random", "--games", "2", *bad]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_gnubg_full_cube_for_one_side_in_a_match(gnubg_cli):
+    """gnubg-full against itself, the cube decisions for A only: A doubles, B never does and never
+    passes; gnubg-full's checker plays get the score and cube (it plays at the score)."""
+    from games.backgammon.players import gnubg_full
+
+    class Spy(gnubg_full.GnubgFullBot):
+        def __init__(self):
+            super().__init__(0)
+            self.states = []
+
+        def choose(self, board, d1, d2, rng=None, state=None):
+            self.states.append(state)
+            return super().choose(board, d1, d2, state=state)
+
+    a, b = Spy(), Spy()
+    rows = play_matches(a, b, np.arange(2), 5, seed=3, cube_for="A")
+    assert rows[:, 5].sum() == 0 and rows[:, 6:].sum() == 0 and (rows[:, 0] >= 0).all()
+    assert all(st is not None and st.match_length == 5 for st in a.states + b.states)
+    assert rows[:, 4].sum() > 0 and any(st.cube > 1 for st in a.states + b.states)

@@ -220,3 +220,131 @@ def test_labels_without_gnubg_nn_are_refused_clearly(tmp_path, capsys, monkeypat
     assert cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "x"),
                      "--label", "gnubg"]) == 2
     assert "gnubg-nn" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+# --- records generate --cube -----------------------------------------------------------------------
+
+# sha256 of pubeval-s5-0000.mat (games=13, seed=5, games_per_file=5) without its Transcriber line (the
+# version), as the generator wrote it before it learnt the cube: without --cube nothing may change
+CUBELESS_PUBEVAL_S5_SHA256 = "4269c8e68d1b93c419acc22cc141af70f1429fce422176782cda97831e1ee54b"
+
+
+def test_without_cube_the_files_are_what_they_were(tmp_path):
+    import hashlib
+
+    generate(tmp_path, "pubeval", games=13, seed=5, workers=1, games_per_file=5, progress=False)
+    text = re.sub(r'; \[Transcriber [^\n]*\n', "", (tmp_path / "pubeval-s5-0000.mat").read_text())
+    assert hashlib.sha256(text.encode()).hexdigest() == CUBELESS_PUBEVAL_S5_SHA256
+    assert "cubeless money" in text and "Doubles" not in text
+
+
+class PipCube:
+    """A chooser for self_play_game: pubeval's plays and a pip-count cube (doubles when 10% ahead
+    in the race, takes unless 15% behind); records the match states its plays are given."""
+
+    name = "pipcube"
+
+    def __init__(self):
+        self.bot = PubevalBot()
+        self.states = []
+
+    def __call__(self, board, d1, d2, plays, state=None):
+        self.states.append(state)
+        return None if not plays else self.bot.pick(board, d1, d2, plays)
+
+    def cube_action(self, board, ms):
+        from games.backgammon.rules.board import pip_counts
+
+        me, opp = pip_counts(board)
+        if ms.doubled:
+            return "take" if opp < 1.15 * me else "pass"
+        return "double" if me < 0.9 * opp else "no double"
+
+    def choose(self, board, d1, d2):        # as a match player (the reference loop below)
+        return self.bot.choose(board, d1, d2)
+
+
+def cube_actions(game) -> list:
+    return [(a.player, a.kind, a.value) for a in game.actions if isinstance(a, records.CubeAction)]
+
+
+def test_cube_games_are_the_cube_loops_games_and_read_back(tmp_path):
+    """Each generated game is the game the cube loop of matches plays with the same players and
+    dice (play_cube_game), and the written .mat reads back with the same cube actions, points and
+    plays."""
+    from games.backgammon.play.generate import session, session_text
+    from games.backgammon.play.match import play_cube_game
+
+    chooser = PipCube()
+    games = session(chooser, 3, 0, 30, cube=True)
+    assert all(st is not None and st.match_length == 0 for st in chooser.states)
+    seen = {"double": 0, "take": 0, "drop": 0}
+    score = [0, 0]
+    for k, g in enumerate(games):
+        ref = play_cube_game(chooser, chooser, 0, [3, k])
+        assert (g.winner, g.points, g.score) == (ref.winner, ref.points, tuple(score))
+        kinds = {"double": "double", "take": "take", "pass": "drop"}
+        assert cube_actions(g) == [(e.seat, kinds[e.kind], e.value if e.kind == "double" else None)
+                                   for e in ref.cube_history]
+        assert len(g.plays) == ref.plies
+        for _, kind, _ in cube_actions(g):
+            seen[kind] += 1
+        score[g.winner] += g.points
+    assert min(seen.values()) > 0, seen
+    path = tmp_path / "pipcube-cube.mat"
+    path.write_text(session_text(games, chooser.name, 3, 0, cube=True))
+    assert "money with the cube" in path.read_text()
+    back = records.read_match(path)
+    assert not back.errors, back.errors[:3]
+    assert len(back.games) == len(games)
+    for g, b in zip(games, back.games):
+        assert (b.winner, b.points, b.score, b.resigned) == (g.winner, g.points, g.score, False)
+        assert cube_actions(b) == cube_actions(g)
+        assert [p.dice for p in b.plays] == [p.dice for p in g.plays]
+        assert all(np.array_equal(x.result, y.result) for x, y in zip(b.plays, g.plays))
+        assert [p.cube for p in b.plays] == [p.cube for p in g.plays]
+    # a game that ended with a drop is worth the cube before the double
+    dropped = [g for g in games if cube_actions(g) and cube_actions(g)[-1][1] == "drop"]
+    assert dropped and all(g.points == (cube_actions(g)[-2][2] // 2) for g in dropped)
+
+
+def test_cube_needs_an_engine_that_decides_the_cube(tmp_path, capsys):
+    with pytest.raises(ValueError, match="makes no cube decisions"):
+        generate(tmp_path / "x", "pubeval", games=2, cube=True, workers=1, progress=False)
+    assert cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "y"),
+                     "--cube"]) == 2
+    assert "makes no cube decisions" in capsys.readouterr().err and not (tmp_path / "y").exists()
+
+
+def test_gnubg_full_cube_generation_read_back_by_gnubg(tmp_path, capsys):
+    """gnubg-full plays both sides with the cube; gnubg's own .mat import reads the files back with
+    the same cube actions, scores and results, and our reader agrees with the generator."""
+    engine = pytest.importorskip("gnubg", reason="the full GNU Backgammon engine module is not installed")
+    one, two = tmp_path / "one", tmp_path / "two"
+    s = generate(one, "gnubg-full", games=6, seed=1, workers=1, games_per_file=3, progress=False, cube=True)
+    generate(two, "gnubg-full", games=6, seed=1, workers=2, games_per_file=3, progress=False, cube=True)
+    assert files_bytes(one) == files_bytes(two) and s["cube"] and s["doubles"] > 0
+    assert sorted(files_bytes(one)) == ["gnubg-full-cube-s1-0000.mat", "gnubg-full-cube-s1-0001.mat"]
+    for command in ("set display off", "set sound enable off", "set threads 1", "set player 0 human",
+                    "set player 1 human"):
+        engine.command(command)
+    doubles = drops = 0
+    for path in sorted(one.glob("*.mat")):
+        ours = records.read_match(path)
+        assert not ours.errors and len(ours.games) == 3
+        engine.command(f"import mat {path}")
+        theirs = engine.match()["games"]
+        assert len(theirs) == 3
+        for g, t in zip(ours.games, theirs):
+            info = t["info"]
+            assert (info["score-X"], info["score-O"]) == g.score
+            assert {"X": 0, "O": 1}[info["winner"]] == g.winner and info["points-won"] == g.points
+            cube = [(a["action"], {"X": 0, "O": 1}[a["player"]]) for a in t["game"]
+                    if a["action"] in ("double", "take", "drop")]
+            assert cube == [(k, p) for p, k, _ in cube_actions(g)]
+            doubles += sum(k == "double" for k, _ in cube)
+            drops += sum(k == "drop" for k, _ in cube)
+    assert (doubles, drops) == (s["doubles"], s["passes"])
+    rc = cli.main(["records", "generate", "--engine", "gnubg-full", "--games", "2", "--out", str(tmp_path / "c"),
+                   "--cube", "--no-progress", "--workers", "1"])
+    assert rc == 0 and "cube:" in capsys.readouterr().out

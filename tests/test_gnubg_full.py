@@ -404,3 +404,41 @@ def test_cube_decisions_near_the_4ply_analysis_2ply(full, shared_data_dir):
     print(f"2-ply vs 4-ply: MAE {np.round(r['mae'], 4)}, verdict {r['verdict']:.1%}, action {r['action']:.1%}, "
           f"{r['seconds'] * 1e3:.1f} ms")
     assert r["mae"][0] < 0.02 and r["mae"][1] < 0.025 and r["verdict"] > 0.95 and r["action"] > 0.97
+
+
+# ------------------------------------------------------------------------------ in the game loop
+
+
+def test_cube_refusal_is_the_rules_layers(full):
+    from games.backgammon.rules import cube
+
+    assert full.cube_refusal is cube.cube_refusal
+
+
+def test_matches_hand_gnubg_full_the_score(full):
+    """In matches the game loop gives gnubg-full each position's match state, so it plays for the
+    score: at double match point (gammons worth nothing) some of its plays differ from its money
+    plays, and every play is the one it makes when asked at that state."""
+    from games.backgammon.play.match import play_matches
+
+    class Spy(full.GnubgFullBot):
+        def __init__(self):
+            super().__init__(0)
+            self.seen = []
+
+        def choose(self, board, d1, d2, rng=None, state=None):
+            play = super().choose(board, d1, d2, state=state)
+            self.seen.append((np.array(board), d1, d2, state, play))
+            return play
+
+    spy = Spy()
+    play_matches(spy, spy, np.arange(4), 1, seed=0)
+    plain = full.GnubgFullBot(0)
+    differ = 0
+    for board, d1, d2, st, play in spy.seen:
+        assert st is not None and st.match_length == 1 and sorted(st.dice) == sorted((d1, d2))
+        if play is None:
+            continue
+        assert np.array_equal(plain.choose(board, d1, d2, state=st).board, play.board)
+        differ += not np.array_equal(plain.choose(board, d1, d2).board, play.board)
+    assert len(spy.seen) > 100 and differ >= 3, differ

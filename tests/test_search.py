@@ -117,12 +117,15 @@ def test_the_filter_keeps_the_top_k_at_the_root(agent):
     assert checked == 3
 
 
-def test_a_model_without_outcome_heads_cannot_search():
+def test_a_model_without_outcome_heads_cannot_search(tmp_path):
     dense = Agent(models.build_scorer("mlp", d_in=198, hidden=(8,)), "tesauro198")
     with pytest.raises(ValueError, match="outcome heads"):
         SearchAgent(dense, 1)
-    with pytest.raises(PlayerError, match="default:1.*outcome heads"):
-        make_player("default:1")
+    path = tmp_path / "plain.pt"
+    checkpoint.save(path, dense.model, meta={"game": "backgammon", "encoding": "tesauro198"})
+    with pytest.raises(PlayerError, match="plain.pt:1.*outcome heads"):
+        make_player(f"{path}:1")
+    assert isinstance(make_player("default:1"), SearchAgent)  # the packaged model has outcome heads
 
 
 def test_player_names_with_a_depth(tmp_path, agent):

@@ -2,7 +2,9 @@
 
 ``--cube`` plays money games with the doubling cube (players without a cube decision never
 double and always take); ``--points N`` plays whole N-point matches (cube, Crawford rule) and
-reports the share of matches A wins.
+reports the share of matches A wins. ``--cube-for A`` (or B) gives the cube decisions to one side
+only: the other never doubles and always takes, so ``match X X --cube --cube-for A`` measures what
+X's cube decisions are worth against the same player without them.
 """
 from __future__ import annotations
 
@@ -24,6 +26,9 @@ def add_arguments(m) -> None:
     m.add_argument("--points", type=int, default=0, metavar="N",
                    help="play --games whole matches to N points (cube, Crawford rule) and report the "
                         "share of matches A wins")
+    m.add_argument("--cube-for", default=None, metavar="A|B|both", type=str,
+                   help="with --cube or --points: whose cube decisions count (default both); the other side "
+                        "never doubles and always takes")
     m.add_argument("--seed", type=int, default=0, help="seed of the dice and random players (default 0)")
     m.add_argument("--workers", type=int, default=None,
                    help="processes to play in (default: one per core, at most one per dice pair); "
@@ -40,6 +45,11 @@ def _check(args) -> str:
             return f"{name} must be at least {low}, got {value}"
     if args.jacoby and (args.points or not args.cube):
         return "--jacoby is a rule of money play with the cube: use it with --cube (and without --points)"
+    if args.cube_for is not None:
+        if not (args.cube or args.points):
+            return "--cube-for chooses whose cube decisions count: use it with --cube or --points"
+        if args.cube_for.strip().lower() not in ("a", "b", "both"):
+            return f"--cube-for must be A, B or both, got {args.cube_for!r}"
     if args.points and args.points > 2**15 - 1:
         return f"--points must be at most {2**15 - 1}, got {args.points}"
     return ""
@@ -57,7 +67,7 @@ def run_command(args) -> int:
     try:
         res, seconds = run_match(args.a, args.b, args.games, seed=args.seed, workers=workers,
                                  progress=not args.no_progress, cube=args.cube, jacoby=args.jacoby,
-                                 match_length=args.points)
+                                 match_length=args.points, cube_for=args.cube_for or "both")
     except PlayerError as e:
         print(f"match: {e}", file=sys.stderr)
         return 2

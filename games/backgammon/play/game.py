@@ -37,21 +37,21 @@ for all the games where it is on roll in one call (one forward pass of a network
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
 from ..rules.board import start_board, swap_sides
+from ..rules.cube import MAX_CUBE  # noqa: F401 - the highest cube, re-exported for the game's users
+from ..rules.cube import cube_refusal as rules_cube_refusal
 from ..rules.ids import MatchState
 from ..rules.legal import legal_plays
 from ..rules.scoring import points_won, points_won_batch
 
 CENTRED = -1
 """``cube_owner`` while the cube is in the middle."""
-
-MAX_CUBE = 4096
-"""The highest cube value (gnubg's limit): no double beyond it."""
 
 ENDINGS = ("bear-off", "pass", "resign")
 """How a game can end (``GameState.ended_by``)."""
@@ -212,11 +212,10 @@ def resign(state: GameState, loser: Optional[int] = None) -> GameState:
 def cube_refusal(state: GameState) -> str:
     """'' when the player on roll may double now (before its roll); else a sentence saying why not.
 
-    The rules: not once the game is over or while a double waits for its answer; not before the
-    opening move (the opening roll is thrown already); only with the cube centred or owned by the
-    player on roll; in a match, not in the Crawford game and not when the cube is dead for the
-    doubler (the cube's value already wins it the match); never beyond :data:`MAX_CUBE`. Money
-    play has no other limit.
+    The game's flow first: not once the game is over, not while a double waits for its answer,
+    not before the opening move (the opening roll is thrown already). The cube's rules (who owns
+    it, the Crawford game, a dead cube in a match, :data:`MAX_CUBE`) are the rules layer's
+    :func:`games.backgammon.rules.cube.cube_refusal`, asked of :func:`match_state`.
     """
     if state.over:
         return "the game is over"
@@ -224,18 +223,7 @@ def cube_refusal(state: GameState) -> str:
         return "a double is already offered"
     if state.plies == 0:
         return "the opening roll is already thrown: no double before the first move"
-    if state.cube_owner not in (CENTRED, state.turn):
-        return "the other side owns the cube"
-    if state.match_length:
-        if state.crawford:
-            return "no doubling in the Crawford game"
-        need = state.match_length - state.score[state.turn]
-        if state.cube_value >= need:
-            return (f"the cube is dead: winning at the cube's value ({state.cube_value}) already wins the match "
-                    f"({need} point{'s' if need != 1 else ''} needed)")
-    if state.cube_value * 2 > MAX_CUBE:
-        return f"the cube is at its highest value ({state.cube_value})"
-    return ""
+    return rules_cube_refusal(match_state(state))
 
 
 def may_double(state: GameState) -> bool:
@@ -296,7 +284,9 @@ def match_state(state: GameState, with_dice: bool = False) -> MatchState:
     view ``state.board`` is), ``turn`` the seat that must act (the taker while a double waits).
 
     The dice are (0, 0) unless ``with_dice``: a cube decision comes before the roll, and the
-    roll that :func:`play_turn` threw early must stay unseen.
+    roll that :func:`play_turn` threw early must stay unseen. In money play the score is (0, 0)
+    whatever a money session has won so far (gnubg's money state has no score: its Match ID
+    drops it, and no decision depends on it).
     """
     if not state.over:
         game_state = 1
@@ -308,7 +298,8 @@ def match_state(state: GameState, with_dice: bool = False) -> MatchState:
         crawford=state.crawford and not money, game_state=game_state,
         turn=1 - state.turn if state.doubled else state.turn, doubled=state.doubled,
         dice=state.dice if with_dice and state.dice is not None else (0, 0),
-        match_length=state.match_length, score=tuple(state.score), jacoby=state.jacoby and money)
+        match_length=state.match_length, score=(0, 0) if money else tuple(state.score),
+        jacoby=state.jacoby and money)
 
 
 DOUBLE_WORDS = ("double", "no double")
@@ -354,6 +345,62 @@ def cube_turn(state: GameState, doubler, taker) -> str:
     answer = ask_cube(taker, state)
     answer_double(state, answer)
     return answer
+
+
+class NoCube:
+    """A cube decider that never doubles and always takes: it stands in, in :func:`cube_turn`, for
+    a side given no cube decisions (``match --cube-for``), whatever its own ``cube_action``."""
+
+    name = "no cube decisions"
+
+    def cube_action(self, board, state: MatchState) -> str:
+        return "take" if state.doubled else "no double"
+
+
+NO_CUBE = NoCube()
+
+
+# ------------------------------------------------------------------------------ checker play at the score
+
+
+def accepts_keyword(method, name: str) -> bool:
+    """Whether ``method`` takes a parameter called ``name`` (False for None or no signature)."""
+    if method is None:
+        return False
+    try:
+        return name in inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def plays_at_score(player) -> bool:
+    """Whether ``player``'s checker play depends on the match state: its ``choose`` takes a
+    ``state`` keyword (a gnubg-full player, a trained agent), so the game loop hands it
+    :func:`match_state` and it values gammons at the score and cube.
+
+    A player that says ``has_outcomes`` is False (a plain comparison scorer) ranks plays the same
+    at every score: it is left to its faster stateless path (the plays are the same).
+    Inspect once per player, not once per position.
+    """
+    if getattr(player, "has_outcomes", True) is False:
+        return False
+    return accepts_keyword(getattr(player, "choose", None), "state")
+
+
+def choose_play(player, state: GameState, rng=None, at_score: bool | None = None):
+    """``player``'s checker play for the roll ``state.dice`` (a Play, or None when no checker can
+    move). A player that :func:`plays_at_score` gets ``state=match_state(state, with_dice=True)``
+    (the roll is known by now); ``rng`` goes to players whose ``choose`` takes one. ``at_score``:
+    :func:`plays_at_score`'s answer when the caller has it already."""
+    choose = player.choose
+    kw = {}
+    if rng is not None and accepts_keyword(choose, "rng"):
+        kw["rng"] = rng
+    if at_score is None:
+        at_score = plays_at_score(player)
+    if at_score:
+        kw["state"] = match_state(state, with_dice=True)
+    return choose(state.board, *state.dice, **kw)
 
 
 # ------------------------------------------------------------------------------ records of a game
@@ -405,6 +452,7 @@ def record_game(state: GameState, plays, number: int = 1, players: tuple[str, st
                 state.winner if over else None, state.points if over else None, match_won,
                 state.ended_by == "resign", crawford=bool(state.crawford and state.match_length))
 
+
 class Games:
     """Many games in lockstep, as arrays: the loop of :func:`new_game` / :func:`play_turn`.
 
@@ -450,8 +498,8 @@ class Games:
 
 
 __all__ = [
-    "CENTRED", "ENDINGS", "MAX_CUBE", "CubeError", "CubeEvent", "Dice", "GameState", "Games",
-    "answer_double", "ask_cube", "checker_record", "cube_refusal", "cube_turn", "game_points", "match_state",
-    "may_double", "new_game", "offer_double", "pass_double", "play_turn", "record_actions",
-    "record_game", "resign", "resign_points", "take_double",
+    "CENTRED", "ENDINGS", "MAX_CUBE", "NO_CUBE", "CubeError", "CubeEvent", "Dice", "GameState", "Games",
+    "NoCube", "accepts_keyword", "answer_double", "ask_cube", "checker_record", "choose_play", "cube_refusal",
+    "cube_turn", "game_points", "match_state", "may_double", "new_game", "offer_double", "pass_double",
+    "play_turn", "plays_at_score", "record_actions", "record_game", "resign", "resign_points", "take_double",
 ]

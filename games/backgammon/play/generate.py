@@ -4,6 +4,16 @@ One engine plays both sides in the project's own game loop (the move generator's
 the engine picks one), and the games are written as cubeless money sessions without
 resignations: every game is played to the last checker, so its points are 1, 2 or 3.
 
+With the cube (``--cube``) the games are money games with the doubling cube, played through the
+same cube loop as matches (:func:`.game.cube_turn`: before each roll the engine on roll may double
+when the rules allow it, and the engine on the other side takes or passes); the engine must make
+cube decisions (``cube_action``: gnubg-full, a model with outcome heads). Its checker plays get the
+match state (the cube's value and owner) where it plays at the score
+(:func:`.game.plays_at_score`). The .mat files then carry the cube actions (`` Doubles => 2``,
+`` Takes``, `` Drops``), a passed double ends the game for the cube's value, and the files are
+named ``<engine>-cube-s<seed>-<file number>.mat``. Without ``--cube`` nothing changes: the files
+are byte for byte those of the cubeless generator.
+
 Reproducible: game ``i`` rolls its dice from ``numpy.random.default_rng([seed, i])``, so the same
 seed gives the same files whatever the number of workers. Files hold ``games_per_file`` games
 each (a money session: the score line carries the points won so far in that file) and are
@@ -40,8 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from ..rules.legal import legal_plays
-from ..records import CheckerPlay, Game, format_mat
-from .game import Dice, new_game, play_turn
+from ..records import CheckerPlay, CubeAction, Game, format_mat
+from .game import Dice, accepts_keyword, cube_turn, match_state, new_game, play_turn, plays_at_score, record_game
 
 MAX_PLIES = 10_000       # a guard: self-play games of these engines end in about 60 plies
 LABEL_SUFFIX = ".probs.jsonl"   # the engine labels beside X.mat: X.probs.jsonl (see the module doc)
@@ -65,9 +75,13 @@ def engine_name(engine: str, plies: int = 0) -> str:
 
 class Chooser:
     """A player of the one registry (:func:`..players.make_player`) as a function
-    (board, dice, legal plays) -> the chosen Play, through the bot's :meth:`~..players.bots.Bot.pick`."""
+    (board, dice, legal plays) -> the chosen Play, through the bot's :meth:`~..players.bots.Bot.pick`.
 
-    def __init__(self, engine: str, plies: int = 0):
+    ``cube=True``: the engine must also decide the cube (its ``cube_action``, which
+    :meth:`cube_action` passes on); ValueError says so for an engine that cannot.
+    """
+
+    def __init__(self, engine: str, plies: int = 0, cube: bool = False):
         from ..players import PlayerError, make_player, parse_spec
 
         try:
@@ -78,46 +92,79 @@ class Chooser:
         except PlayerError as e:
             raise ValueError(str(e)) from None
         self.name = engine_name(engine, plies)
+        if cube and getattr(self.bot, "cube_action", None) is None:
+            raise ValueError(f"records generate --cube: {self.name} makes no cube decisions; use an engine that "
+                             "does (gnubg-full or gnubg-full:N, or a model with outcome heads)")
+        # the match state goes to pick only where the engine plays at the score
+        self.at_score = plays_at_score(self.bot) and accepts_keyword(self.bot.pick, "state")
 
-    def __call__(self, board, d1, d2, plays):
+    def __call__(self, board, d1, d2, plays, state=None):
+        """The engine's play among ``plays`` (None when empty); ``state`` (a MatchState, optional)
+        goes to an engine that plays at the score."""
         if not plays:
             return None
-        return plays[0] if len(plays) == 1 else self.bot.pick(board, d1, d2, plays)
+        if len(plays) == 1:
+            return plays[0]
+        if state is not None and self.at_score:
+            return self.bot.pick(board, d1, d2, plays, state=state)
+        return self.bot.pick(board, d1, d2, plays)
+
+    def cube_action(self, board, state) -> str:
+        """The engine's cube decision (see :func:`.game.ask_cube`)."""
+        return self.bot.cube_action(board, state)
 
 
 def self_play_game(chooser, seed: int, index: int, number: int = 1,
-                   score: tuple[int, int] = (0, 0)) -> Game:
+                   score: tuple[int, int] = (0, 0), cube: bool = False) -> Game:
     """Game ``index`` of the run seeded ``seed``: the same engine on both sides, played out in the
     one game loop (:mod:`.game`). ``chooser(board, d1, d2, plays)`` returns the play (None when
     ``plays`` is empty) and has a ``name``.
+
+    ``cube``: a money game with the cube: before each roll :func:`.game.cube_turn` asks
+    ``chooser.cube_action`` (for the doubler, then for the taker), and the checker plays get the
+    match state (``chooser(..., state=...)``). The game's cube actions come before the turn they
+    came before in the returned Game; a passed double ends it.
 
     Player 0, the left-hand column, throws the first die of the opening roll. Dice are written and
     played high die first, as gnubg writes them.
     """
     dice = Dice(np.random.default_rng([seed, index]))
     state = new_game(dice, score)
-    actions = []
+    plays = []
     while not state.over:
         if state.plies >= MAX_PLIES:
             raise RuntimeError(f"game {index} (seed {seed}) did not end in {MAX_PLIES} plies")
-        hi, lo = max(state.dice), min(state.dice)
-        board = state.board
-        plays = legal_plays(board, hi, lo)
+        if cube:
+            cube_turn(state, chooser, chooser)
+            if state.over:  # a double passed
+                break
+        plays.append(_checker_play(chooser, state, cube))
+        play_turn(state, None if plays[-1].play is None else plays[-1].play.board, dice)
+    return record_game(state, plays, number, (chooser.name, chooser.name))
+
+
+def _checker_play(chooser, state, at_score: bool) -> CheckerPlay:
+    """The engine's play for the roll of ``state`` as a records.CheckerPlay (before play_turn);
+    ``at_score``: hand the chooser the match state."""
+    hi, lo = max(state.dice), min(state.dice)
+    board = state.board
+    plays = legal_plays(board, hi, lo)
+    if at_score:
+        play = chooser(board, hi, lo, plays, state=match_state(state, with_dice=True))
+    else:
         play = chooser(board, hi, lo, plays)
-        result = play.board if play is not None else board.copy()
-        # no text "as written": these plays were never written (the .mat writer spells them)
-        actions.append(CheckerPlay(state.turn, (hi, lo), "", 0, board, result, play, len(plays)))
-        play_turn(state, None if play is None else play.board, dice)
-    return Game(number, tuple(score), tuple(actions), (chooser.name, chooser.name), 0,
-                winner=state.winner, points=state.points)
+    result = play.board if play is not None else board.copy()
+    # no text "as written": these plays were never written (the .mat writer spells them)
+    return CheckerPlay(state.turn, (hi, lo), "", 0, board, result, play, len(plays), cube=state.cube_value)
 
 
-def session(chooser: Chooser, seed: int, first: int, n_games: int) -> list[Game]:
-    """Games ``first`` .. ``first + n_games - 1`` as one money session (scores accumulate)."""
+def session(chooser: Chooser, seed: int, first: int, n_games: int, cube: bool = False) -> list[Game]:
+    """Games ``first`` .. ``first + n_games - 1`` as one money session (scores accumulate);
+    ``cube``: money games with the cube (:func:`self_play_game`)."""
     games = []
     score = [0, 0]
     for k in range(n_games):
-        g = self_play_game(chooser, seed, first + k, number=k + 1, score=tuple(score))
+        g = self_play_game(chooser, seed, first + k, number=k + 1, score=tuple(score), cube=cube)
         score[g.winner] += g.points
         games.append(g)
     return games
@@ -169,12 +216,13 @@ def label_path(mat_path) -> Path:
     return p.with_name(p.stem + LABEL_SUFFIX)
 
 
-def session_text(games: list[Game], name: str, seed: int, first: int) -> str:
+def session_text(games: list[Game], name: str, seed: int, first: int, cube: bool = False) -> str:
     from comparison import __version__
 
+    kind = "money with the cube" if cube else "cubeless money"
     headers = {
         "Event": f"{name} self-play, seed {seed}, games {first + 1}-{first + len(games)} "
-                 f"(cubeless money, no resignations)",
+                 f"({kind}, no resignations)",
         "Player 1": name,
         "Player 2": name,
         "Variation": "Backgammon",
@@ -183,41 +231,53 @@ def session_text(games: list[Game], name: str, seed: int, first: int) -> str:
     return format_mat(games, (name, name), 0, headers)
 
 
-def file_name(engine: str, plies: int, seed: int, index: int) -> str:
-    return f"{engine_name(engine, plies)}-s{seed}-{index:04d}.mat"
+def file_name(engine: str, plies: int, seed: int, index: int, cube: bool = False) -> str:
+    """``<engine>-s<seed>-<index>.mat``; with the cube ``<engine>-cube-s<seed>-<index>.mat``."""
+    return f"{engine_name(engine, plies)}{'-cube' if cube else ''}-s{seed}-{index:04d}.mat"
 
 
 # --- running many files, in parallel ----------------------------------------------------------
 
 _chooser = None     # one engine per worker process
 _labeller = None    # and its labeller, when labels are asked for
+_cube = False       # money games with the cube
 
 
-def _init_worker(engine: str, plies: int, label: str | None = None) -> None:
-    global _chooser, _labeller
-    _chooser = Chooser(engine, plies)
+def _init_worker(engine: str, plies: int, label: str | None = None, cube: bool = False) -> None:
+    global _chooser, _labeller, _cube
+    _chooser = Chooser(engine, plies, cube)
     _labeller = Labeller(label) if label else None
+    _cube = bool(cube)
 
 
-def _write_file(task) -> tuple[int, int, int]:
-    """Play and write one file: task (path, seed, first game, games) -> (games, decisions, non-forced)."""
+def _write_file(task) -> tuple[int, int, int, int, int]:
+    """Play and write one file: task (path, seed, first game, games) -> (games, decisions,
+    non-forced, doubles, passes)."""
     path, seed, first, n_games = task
-    games = session(_chooser, seed, first, n_games)
-    Path(path).write_text(session_text(games, _chooser.name, seed, first), encoding="utf-8")
+    games = session(_chooser, seed, first, n_games, _cube)
+    Path(path).write_text(session_text(games, _chooser.name, seed, first, _cube), encoding="utf-8")
     if _labeller is not None:
         lines = label_lines(games, _labeller)
         label_path(path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    plays = [a for g in games for a in g.actions]
-    return len(games), sum(a.n_legal > 0 for a in plays), sum(a.n_legal > 1 for a in plays)
+    plays = [a for g in games for a in g.plays]
+    cube = [a.kind for g in games for a in g.actions if isinstance(a, CubeAction)]
+    return (len(games), sum(a.n_legal > 0 for a in plays), sum(a.n_legal > 1 for a in plays),
+            cube.count("double"), cube.count("drop"))
 
 
 def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, seed: int = 0,
-             workers: int = 2, games_per_file: int = 100, progress: bool = True, label: str | None = None) -> dict:
+             workers: int = 2, games_per_file: int = 100, progress: bool = True, label: str | None = None,
+             cube: bool = False) -> dict:
     """Write ``games`` self-play games into ``out_dir`` as .mat files; returns a summary
-    (files, games, decisions, non_forced, seconds, games_per_second, label).
+    (files, games, decisions, non_forced, doubles, passes, seconds, games_per_second, label, cube).
 
     ``label``: ``gnubg`` or ``gnubg:N`` to write gnubg's probabilities of every position played
-    beside each file (:data:`LABEL_SUFFIX`, see the module doc); None for none."""
+    beside each file (:data:`LABEL_SUFFIX`, see the module doc); None for none. ``cube``: money
+    games with the cube (the engine decides it; see the module doc); ValueError for an engine
+    without cube decisions, before any game is played.
+
+    ``workers`` > 1 starts worker processes with multiprocessing's "spawn": a script that calls
+    this needs the usual ``if __name__ == "__main__":`` guard."""
     if games < 1 or games_per_file < 1:
         raise ValueError("games and games_per_file must be at least 1")
     if seed < 0:
@@ -226,18 +286,21 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     out.mkdir(parents=True, exist_ok=True)
     tasks = []
     for i, first in enumerate(range(0, games, games_per_file)):
-        tasks.append((str(out / file_name(engine, plies, seed, i)), seed, first, min(games_per_file, games - first)))
+        tasks.append((str(out / file_name(engine, plies, seed, i, cube)), seed, first,
+                      min(games_per_file, games - first)))
     from tqdm import tqdm
 
     bar = tqdm(total=games, desc=f"{engine_name(engine, plies)} self-play", unit="game",
                disable=not progress, file=sys.stderr)
-    totals = np.zeros(3, np.int64)
+    totals = np.zeros(5, np.int64)
     start = time.perf_counter()
     workers = max(1, min(workers, len(tasks)))
     if label:
         Labeller(label)  # a wrong spec or a missing gnubg-nn is said before any game is played
+    if cube:
+        Chooser(engine, plies, cube=True)  # an engine without cube decisions is said before any game
     if workers == 1:
-        _init_worker(engine, plies, label)
+        _init_worker(engine, plies, label, cube)
         results = map(_write_file, tasks)
         for r in results:
             totals += r
@@ -245,7 +308,10 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     else:
         import multiprocessing
 
-        with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(engine, plies, label)) as pool:
+        # spawn: fresh interpreters. A forked worker inherits this process's engine (made above to
+        # check the spec), and gnubg-full's engine, or torch's threads, hang in a forked copy
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, plies, label, cube)) as pool:
             for r in pool.imap_unordered(_write_file, tasks):
                 totals += r
                 bar.update(r[0])
@@ -253,6 +319,7 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     bar.close()
     return {"engine": engine_name(engine, plies), "seed": seed, "out": str(out), "files": len(tasks),
             "games": int(totals[0]), "decisions": int(totals[1]), "non_forced": int(totals[2]),
+            "doubles": int(totals[3]), "passes": int(totals[4]), "cube": bool(cube),
             "workers": workers, "seconds": seconds, "games_per_second": totals[0] / seconds,
             "label": Labeller(label).name if label else None}
 
@@ -277,6 +344,10 @@ def add_arguments(p) -> None:
                         "play: game, move, player, dice, position_id before, result_id after, probs: win, win "
                         "gammon, win backgammon, lose gammon, lose backgammon); needs the optional gnubg-nn; "
                         "train --targets engine reads them")
+    p.add_argument("--cube", action="store_true",
+                   help="money games with the doubling cube, decided by the engine (which must make cube "
+                        "decisions: gnubg-full[:N] or a model with outcome heads); the .mat files carry the "
+                        "doubles, takes and drops and are named ENGINE-cube-sSEED-N.mat")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -291,16 +362,18 @@ def run_command(args) -> int:
         print(f"--plies applies to gnubg only (or name the depth: gnubg:N), not to {args.engine}", file=sys.stderr)
         return 2
     try:  # the player first: a missing gnubg-nn is said before any file is written
-        Chooser(args.engine, args.plies)
+        Chooser(args.engine, args.plies, cube=args.cube)
         if args.label:
             Labeller(args.label)
     except (ValueError, ImportError) as exc:
         print(exc, file=sys.stderr)
         return 2
     s = generate(args.out, args.engine, args.plies, args.games, args.seed, args.workers,
-                 args.games_per_file, progress=not args.no_progress, label=args.label)
+                 args.games_per_file, progress=not args.no_progress, label=args.label, cube=args.cube)
     print(f"wrote {s['games']:,} games ({s['decisions']:,} decisions, {s['non_forced']:,} non-forced) "
           f"in {s['files']} files to {s['out']}")
+    if s["cube"]:
+        print(f"cube: {s['doubles']:,} doubles, {s['passes']:,} passed")
     print(f"{s['engine']}: {s['games_per_second']:.1f} games/s with {s['workers']} worker(s) "
           f"({s['seconds']:.1f} s)")
     if s["label"]:

@@ -23,10 +23,17 @@ loop) rather than arrays: simpler, since a game now has cube decisions and a mat
 games, and still batched: the checker plays of all games go to ``choose_batch`` together, while
 cube decisions are asked one position at a time (the ``cube_action`` interface). Without
 ``cube_action`` on either bot the cube games are exactly the cubeless games.
+
+In these cube games and matches a bot that plays at the score (its ``choose`` takes ``state``:
+gnubg-full, an agent with outcome heads; :func:`.game.plays_at_score`) gets each position's match
+state (score, cube value and owner) with its checker play, so it values gammons at the score:
+through ``choose_batch(..., states=...)`` where its batch takes states, else one ``choose`` per
+position. Cubeless games (:func:`play_games`) never pass a state. ``cube_for`` ("both", "A" or
+"B"; ``match --cube-for``) gives the cube decisions to one side only: the other never doubles
+and always takes (:data:`.game.NO_CUBE`), whatever its own ``cube_action``.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import os
 import time
@@ -35,7 +42,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..records.model import crawford_flags
-from .game import Dice, Games, cube_turn, may_double, new_game, play_turn
+from .game import (
+    NO_CUBE,
+    Dice,
+    Games,
+    accepts_keyword,
+    choose_play,
+    cube_turn,
+    match_state,
+    may_double,
+    new_game,
+    play_turn,
+    plays_at_score,
+)
 
 MAX_PLIES = 10_000
 
@@ -124,12 +143,7 @@ def _bot_name(bot) -> str:
     return getattr(bot, "name", type(bot).__name__)
 
 
-def _accepts(method, name: str) -> bool:
-    """Whether ``method`` takes a parameter called ``name`` (random bots take an rng)."""
-    try:
-        return name in inspect.signature(method).parameters
-    except (TypeError, ValueError):
-        return False
+_accepts = accepts_keyword   # whether a method takes a keyword (random bots take an rng)
 
 
 def player_rng(seed: int, game: int, side: int) -> np.random.Generator:
@@ -159,8 +173,14 @@ def play_game(bot_a, bot_b, a_seat: int, dice_seed, max_plies: int = MAX_PLIES, 
     return state.points if state.winner == a_seat else -state.points
 
 
-def _choose_batch(bot, boards, dice, rngs):
-    """``bot.choose_batch`` where it has one (with the random streams where it takes them)."""
+def _choose_batch(bot, boards, dice, rngs, states=None):
+    """``bot.choose_batch`` where it has one (with the random streams where it takes them).
+
+    ``states`` (one MatchState per position, or None): the match states for a bot that plays at
+    the score (:func:`.game.plays_at_score`), see :func:`_choose_at_score`.
+    """
+    if states is not None:
+        return _choose_at_score(bot, boards, dice, rngs, states)
     batch = getattr(bot, "choose_batch", None)
     if batch is None:  # a duck-typed bot with choose only
         results = boards.copy()
@@ -172,6 +192,25 @@ def _choose_batch(bot, boards, dice, rngs):
     if rngs is not None and _accepts(batch, "rngs"):
         return batch(boards, dice, rngs=rngs)[0]
     return batch(boards, dice)[0]
+
+
+def _choose_at_score(bot, boards, dice, rngs, states) -> np.ndarray:
+    """The results (N, 2, 25) of ``bot``'s plays at the match states ``states`` (one per position):
+    in one ``choose_batch(boards, dice, states=...)`` call where the bot's batch takes states,
+    else one ``choose(board, d1, d2, state=...)`` per position (the board itself where no checker
+    can move)."""
+    batch = getattr(bot, "choose_batch", None)
+    if _accepts(batch, "states"):
+        kw = {"rngs": rngs} if rngs is not None and _accepts(batch, "rngs") else {}
+        return batch(boards, dice, states=list(states), **kw)[0]
+    takes_rng = rngs is not None and _accepts(bot.choose, "rng")
+    results = boards.copy()
+    for i in range(len(boards)):
+        kw = {"rng": rngs[i]} if takes_rng else {}
+        play = bot.choose(boards[i], int(dice[i, 0]), int(dice[i, 1]), state=states[i], **kw)
+        if play is not None:
+            results[i] = play.board
+    return results
 
 
 def play_games(bot_a, bot_b, games, seed: int = 0, max_plies: int = MAX_PLIES, on_finished=None) -> np.ndarray:
@@ -249,6 +288,28 @@ CUBE_COLUMNS = ("points", "cube", "doubles_a", "doubles_b", "passes_a", "passes_
 """The columns of :func:`play_cube_games`'s array: A's points, the final cube value, the doubles
 each side offered and the doubles each side passed."""
 
+CUBE_FOR = ("both", "A", "B")
+"""Whose cube decisions count (``match --cube-for``): both sides', or A's or B's only; the other
+side never doubles and always takes (:data:`.game.NO_CUBE`)."""
+
+
+def cube_sides(cube_for="both") -> tuple[bool, bool]:
+    """(A decides its cube, B decides its cube) from "both", "A" or "B" (any case), or from such a
+    pair of booleans. Raises ValueError naming the accepted values."""
+    if isinstance(cube_for, tuple) and len(cube_for) == 2 and all(isinstance(x, bool) for x in cube_for):
+        return cube_for
+    name = str(cube_for).strip().lower()
+    sides = {"both": (True, True), "a": (True, False), "b": (False, True)}.get(name)
+    if sides is None:
+        raise ValueError(f"cube_for must be one of {', '.join(CUBE_FOR)}, got {cube_for!r}")
+    return sides
+
+
+def cube_for_name(cube_for="both") -> str:
+    """The :data:`CUBE_FOR` name of ``cube_for`` ("both", "A", "B"; "none" for neither side)."""
+    return {(True, True): "both", (True, False): "A", (False, True): "B"}.get(cube_sides(cube_for), "none")
+
+
 MATCH_COLUMNS = ("a_won", "a_score", "b_score", "games", "doubles_a", "doubles_b", "passes_a", "passes_b")
 """The columns of :func:`play_matches`'s array: 1 when A won the match, 0 when B did, -1 when a game
 was cut at MAX_PLIES (the match unfinished); the final score; games played; doubles and passes."""
@@ -286,20 +347,29 @@ class _Table:
                 self.counts[3 - doubler] += 1   # the other side passed
 
 
-def _cube_decisions(bots, tables) -> None:
-    """Every table's player on roll may double before its roll (:func:`cube_turn`)."""
+def _cube_deciders(bots, cube_for) -> tuple:
+    """Who decides each side's cube (A's, B's): the bot itself, or :data:`.game.NO_CUBE` (never
+    doubles, always takes) for a side not in ``cube_for``."""
+    sides = cube_sides(cube_for)
+    return tuple(bot if decides else NO_CUBE for bot, decides in zip(bots, sides))
+
+
+def _cube_decisions(deciders, tables) -> None:
+    """Every table's player on roll may double before its roll (:func:`cube_turn`); ``deciders``
+    (A's, B's) answer the cube questions (:func:`_cube_deciders`)."""
     for t in tables:
         s = t.state
         if may_double(s):
-            doubler, taker = bots[t.side(s.turn)], bots[t.side(1 - s.turn)]
+            doubler, taker = deciders[t.side(s.turn)], deciders[t.side(1 - s.turn)]
             t.count_cube(cube_turn(s, doubler, taker))
 
 
-def _checker_plays(bots, tables) -> None:
+def _checker_plays(bots, tables, at_score=(False, False)) -> None:
     """Every table whose game goes on plays one roll; each bot chooses for all its tables at once.
 
     The movers of both sides are picked before anyone plays: a table plays one turn per step, so
-    the next player on roll meets its cube decision first.
+    the next player on roll meets its cube decision first. ``at_score`` (A's, B's): the bot plays
+    at the match score (:func:`.game.plays_at_score`) and is handed each table's match state.
     """
     going = [t for t in tables if not t.state.over]
     by_side = [[t for t in going if t.side(t.state.turn) == side] for side in (0, 1)]
@@ -309,21 +379,26 @@ def _checker_plays(bots, tables) -> None:
         boards = np.stack([t.state.board for t in movers])
         dice = np.array([t.state.dice for t in movers], dtype=np.int64)
         rngs = None if movers[0].streams[side] is None else [t.streams[side] for t in movers]
-        results = _choose_batch(bots[side], boards, dice, rngs)
+        states = [match_state(t.state, with_dice=True) for t in movers] if at_score[side] else None
+        results = _choose_batch(bots[side], boards, dice, rngs, states)
         for t, r in zip(movers, results):
             play_turn(t.state, r, t.dice)   # the board itself where no checker could move
 
 
-def _run_tables(bots, tables, next_game, max_plies: int, on_finished=None) -> None:
+def _run_tables(bots, tables, next_game, max_plies: int, on_finished=None, cube_for="both") -> None:
     """Play every table in lockstep until ``next_game(table)`` has no game to start.
 
     ``next_game(t)`` is called when t's game ends (or is cut at ``max_plies``); it sets the next
-    game and returns True, or returns False when the table is done.
+    game and returns True, or returns False when the table is done. ``cube_for``: whose cube
+    decisions count (:func:`cube_sides`). Bots that play at the score get each table's match
+    state with their checker plays (:func:`.game.plays_at_score`, asked once per bot).
     """
+    deciders = _cube_deciders(bots, cube_for)
+    at_score = tuple(plays_at_score(b) for b in bots)
     live = list(tables)
     while live:
-        _cube_decisions(bots, live)
-        _checker_plays(bots, live)
+        _cube_decisions(deciders, live)
+        _checker_plays(bots, live, at_score)
         still = []
         for t in live:
             if t.state.over or t.state.plies >= max_plies:
@@ -344,36 +419,41 @@ def _streams(bots, seed: int, indices) -> list:
 
 
 def play_cube_game(bot_a, bot_b, a_seat: int, dice_seed, jacoby: bool = False, score=(0, 0),
-                   match_length: int = 0, crawford: bool = False, max_plies: int = MAX_PLIES, rngs=None):
+                   match_length: int = 0, crawford: bool = False, max_plies: int = MAX_PLIES, rngs=None,
+                   cube_for="both"):
     """One game with the cube, one position at a time (the reference of :func:`play_cube_games`).
 
     Returns the final GameState (seat ``a_seat`` is A): ``winner``, ``points`` (the cube counted),
     ``ended_by``, ``cube_history``. ``rngs`` (optional): the random streams (A's, B's).
+    ``cube_for``: whose cube decisions count (:func:`cube_sides`; the other side never doubles
+    and always takes). A bot that plays at the score gets the match state with its checker plays
+    (:func:`.game.choose_play`).
     """
     dice = Dice(np.random.default_rng(dice_seed))
     state = new_game(dice, score, match_length, crawford, jacoby)
-    bots = (bot_a, bot_b) if a_seat == 0 else (bot_b, bot_a)          # by seat
-    seat_rngs = (None, None) if rngs is None else (tuple(rngs) if a_seat == 0 else tuple(rngs)[::-1])
+    order = (0, 1) if a_seat == 0 else (1, 0)                          # seat -> side (A 0, B 1)
+    bots = tuple((bot_a, bot_b)[side] for side in order)              # by seat
+    deciders = tuple(_cube_deciders((bot_a, bot_b), cube_for)[side] for side in order)
+    at_score = tuple(plays_at_score(b) for b in bots)
+    seat_rngs = (None, None) if rngs is None else tuple(tuple(rngs)[side] for side in order)
     while not state.over and state.plies < max_plies:
-        cube_turn(state, bots[state.turn], bots[1 - state.turn])
+        cube_turn(state, deciders[state.turn], deciders[1 - state.turn])
         if state.over:
             break
-        bot, rng = bots[state.turn], seat_rngs[state.turn]
-        if rng is not None and _accepts(bot.choose, "rng"):
-            play = bot.choose(state.board, *state.dice, rng=rng)
-        else:
-            play = bot.choose(state.board, *state.dice)
+        seat = state.turn
+        play = choose_play(bots[seat], state, seat_rngs[seat], at_score[seat])
         play_turn(state, None if play is None else play.board, dice)
     return state
 
 
 def play_cube_games(bot_a, bot_b, games, seed: int = 0, jacoby: bool = False, max_plies: int = MAX_PLIES,
-                    on_finished=None) -> np.ndarray:
+                    on_finished=None, cube_for="both") -> np.ndarray:
     """Money games ``games`` of the match ``seed`` with the cube, in lockstep: (len(games), 6) int64
     with the :data:`CUBE_COLUMNS` (points from A's view, 0 for a game cut at ``max_plies``).
 
     Game g has A in seat ``g % 2``, the dice of :func:`play_games` (``(seed, g // 2)``) and the
-    random streams :func:`player_rng` ``(seed, g, side)``.
+    random streams :func:`player_rng` ``(seed, g, side)``. ``cube_for``: whose cube decisions
+    count ("both", "A" or "B"; the other side never doubles and always takes).
     """
     games = np.asarray(games, dtype=np.int64).reshape(-1)
     bots = (bot_a, bot_b)
@@ -381,7 +461,7 @@ def play_cube_games(bot_a, bot_b, games, seed: int = 0, jacoby: bool = False, ma
     for g, streams in zip(games, _streams(bots, seed, games)):
         dice = Dice(np.random.default_rng((seed, int(g) // 2)))
         tables.append(_Table(int(g), int(g) % 2, dice, new_game(dice, jacoby=jacoby), streams))
-    _run_tables(bots, tables, lambda t: False, max_plies, on_finished)
+    _run_tables(bots, tables, lambda t: False, max_plies, on_finished, cube_for)
     out = np.zeros((len(games), len(CUBE_COLUMNS)), np.int64)
     for row, t in zip(out, tables):
         s = t.state
@@ -419,13 +499,15 @@ def _next_match_game(length: int, seed: int):
 
 
 def play_matches(bot_a, bot_b, matches, length: int, seed: int = 0, max_plies: int = MAX_PLIES,
-                 on_finished=None) -> np.ndarray:
+                 on_finished=None, cube_for="both") -> np.ndarray:
     """Whole matches to ``length`` points (Crawford rule, cube), in lockstep:
     (len(matches), 8) int64 with the :data:`MATCH_COLUMNS`.
 
     Match m has A in seat ``m % 2`` in all its games, game k's dice :func:`match_dice` ``(seed, m,
     k)`` (so a pair of matches starts alike, seats swapped) and the random streams
-    :func:`player_rng` ``(seed, m, side)`` for all its games.
+    :func:`player_rng` ``(seed, m, side)`` for all its games. ``cube_for``: whose cube decisions
+    count ("both", "A" or "B"; the other side never doubles and always takes). Bots that play at
+    the score get each position's match state with their checker plays.
     """
     if length < 1:
         raise ValueError(f"a match is at least 1 point long, got {length}")
@@ -437,7 +519,7 @@ def play_matches(bot_a, bot_b, matches, length: int, seed: int = 0, max_plies: i
         t = _Table(int(m), int(m) % 2, dice, new_game(dice, (0, 0), length), streams)
         t.scores.append((0, 0))
         tables.append(t)
-    _run_tables(bots, tables, _next_match_game(length, seed), max_plies, on_finished)
+    _run_tables(bots, tables, _next_match_game(length, seed), max_plies, on_finished, cube_for)
     out = np.zeros((len(matches), len(MATCH_COLUMNS)), np.int64)
     for row, t in zip(out, tables):
         a, b = t.score[t.a_seat], t.score[1 - t.a_seat]
@@ -448,19 +530,21 @@ def play_matches(bot_a, bot_b, matches, length: int, seed: int = 0, max_plies: i
 
 
 def play_match_cube(bot_a, bot_b, n_games: int, seed: int = 0, jacoby: bool = False, progress: bool = True,
-                    batch: int = 256) -> "CubeMatchResult":
+                    batch: int = 256, cube_for="both") -> "CubeMatchResult":
     """``n_games`` money games with the cube in this process (:func:`play_cube_games`, ``batch`` at a time)."""
-    rows = _in_batches(lambda idx, bar: play_cube_games(bot_a, bot_b, idx, seed, jacoby, on_finished=bar),
+    rows = _in_batches(lambda idx, bar: play_cube_games(bot_a, bot_b, idx, seed, jacoby, on_finished=bar,
+                                                        cube_for=cube_for),
                        n_games, batch, progress, f"{_bot_name(bot_a)} vs {_bot_name(bot_b)}", "game")
-    return CubeMatchResult(_bot_name(bot_a), _bot_name(bot_b), seed, rows, jacoby)
+    return CubeMatchResult(_bot_name(bot_a), _bot_name(bot_b), seed, rows, jacoby, cube_for_name(cube_for))
 
 
 def play_match_series(bot_a, bot_b, n_matches: int, length: int, seed: int = 0, progress: bool = True,
-                      batch: int = 256) -> "MatchSeriesResult":
+                      batch: int = 256, cube_for="both") -> "MatchSeriesResult":
     """``n_matches`` matches to ``length`` points in this process (:func:`play_matches`)."""
-    rows = _in_batches(lambda idx, bar: play_matches(bot_a, bot_b, idx, length, seed, on_finished=bar),
+    rows = _in_batches(lambda idx, bar: play_matches(bot_a, bot_b, idx, length, seed, on_finished=bar,
+                                                     cube_for=cube_for),
                        n_matches, batch, progress, f"{_bot_name(bot_a)} vs {_bot_name(bot_b)}", "match")
-    return MatchSeriesResult(_bot_name(bot_a), _bot_name(bot_b), seed, length, rows)
+    return MatchSeriesResult(_bot_name(bot_a), _bot_name(bot_b), seed, length, rows, cube_for_name(cube_for))
 
 
 def _in_batches(play, n: int, batch: int, progress: bool, desc: str, unit: str) -> np.ndarray:
@@ -497,6 +581,7 @@ class CubeMatchResult:
     seed: int
     rows: np.ndarray = field(repr=False)
     jacoby: bool = False
+    cube_for: str = "both"      # whose cube decisions counted (CUBE_FOR)
 
     @property
     def points(self) -> np.ndarray:
@@ -527,6 +612,7 @@ class CubeMatchResult:
             "ppg": self.ppg, "ci95": [lo, hi], "doubles_a": int(col("doubles_a").sum()),
             "doubles_b": int(col("doubles_b").sum()), "passes_a": int(col("passes_a").sum()),
             "passes_b": int(col("passes_b").sum()), "mean_cube": float(col("cube").mean()),
+            "cube_for": self.cube_for,
         }
 
     def text(self) -> str:
@@ -537,6 +623,7 @@ class CubeMatchResult:
         return (
             f"{a} vs {b}: {self.n_games} money games with the cube{' (Jacoby rule)' if self.jacoby else ''} "
             f"(seed {self.seed}, dice pairs with seats swapped)\n"
+            f"{_cube_for_line(self.cube_for, a, b)}"
             f"  {a}: {s['wins']} wins, {s['losses']} losses; mean final cube {s['mean_cube']:.2f}\n"
             f"  doubles offered: {a} {s['doubles_a']} ({s['doubles_a'] / n:.2f}/game), "
             f"{b} {s['doubles_b']} ({s['doubles_b'] / n:.2f}/game); "
@@ -555,6 +642,7 @@ class MatchSeriesResult:
     seed: int
     length: int
     rows: np.ndarray = field(repr=False)
+    cube_for: str = "both"      # whose cube decisions counted (CUBE_FOR)
 
     @property
     def n_matches(self) -> int:
@@ -590,7 +678,7 @@ class MatchSeriesResult:
             "losses": int((col["a_won"] == 0).sum()), "share": self.share, "ci95": [lo, hi],
             "games": int(col["games"].sum()), "doubles_a": int(col["doubles_a"].sum()),
             "doubles_b": int(col["doubles_b"].sum()), "passes_a": int(col["passes_a"].sum()),
-            "passes_b": int(col["passes_b"].sum()),
+            "passes_b": int(col["passes_b"].sum()), "cube_for": self.cube_for,
         }
 
     def text(self) -> str:
@@ -602,12 +690,21 @@ class MatchSeriesResult:
         return (
             f"{a} vs {b}: {self.n_matches} matches to {self.length} points with the cube "
             f"(seed {self.seed}, pairs of matches with the same dice, seats swapped)\n"
+            f"{_cube_for_line(self.cube_for, a, b)}"
             f"  {a}: {s['wins']} matches won, {s['losses']} lost{cut}; {s['games']} games\n"
             f"  doubles offered: {a} {s['doubles_a']} ({s['doubles_a'] / games:.2f}/game), "
             f"{b} {s['doubles_b']} ({s['doubles_b'] / games:.2f}/game); "
             f"passed: {a} {s['passes_a']}, {b} {s['passes_b']}\n"
             f"  matches won by {a}: {100 * self.share:.1f}%  95% CI [{100 * lo:.1f}%, {100 * hi:.1f}%] (Wilson)"
         )
+
+
+def _cube_for_line(cube_for: str, a: str, b: str) -> str:
+    """A line saying whose cube decisions counted, '' when both sides'."""
+    if cube_for == "both":
+        return ""
+    decider, other = (f"A ({a})", f"B ({b})") if cube_for == "A" else (f"B ({b})", f"A ({a})")
+    return f"  cube decisions by {decider} only: {other} never doubles and always takes\n"
 
 
 def _pair_interval(points: np.ndarray) -> tuple[float, float]:
@@ -654,13 +751,13 @@ def _one_torch_thread():
 
 def _play_slice(bot_a, bot_b, lo: int, hi: int, seed: int, mode: tuple) -> np.ndarray:
     """Games (or matches) ``lo`` .. ``hi - 1`` of the run, as ``mode`` says: ("games",) cubeless
-    points (:func:`play_games`), ("cube", jacoby) money games with the cube
-    (:func:`play_cube_games`), ("match", length) whole matches (:func:`play_matches`)."""
+    points (:func:`play_games`), ("cube", jacoby, cube_for) money games with the cube
+    (:func:`play_cube_games`), ("match", length, cube_for) whole matches (:func:`play_matches`)."""
     idx = np.arange(lo, hi)
     if mode[0] == "cube":
-        return play_cube_games(bot_a, bot_b, idx, seed, jacoby=mode[1])
+        return play_cube_games(bot_a, bot_b, idx, seed, jacoby=mode[1], cube_for=mode[2])
     if mode[0] == "match":
-        return play_matches(bot_a, bot_b, idx, mode[1], seed)
+        return play_matches(bot_a, bot_b, idx, mode[1], seed, cube_for=mode[2])
     return play_games(bot_a, bot_b, idx, seed)
 
 
@@ -697,13 +794,15 @@ def default_workers(n_games: int) -> int:
 
 def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: int | None = None,
               progress: bool = True, batch: int = 256, cube: bool = False, jacoby: bool = False,
-              match_length: int = 0):
+              match_length: int = 0, cube_for: str = "both"):
     """A match between two players named as on the command line (:func:`players.make_player`).
 
     Cubeless single games by default (a :class:`MatchResult`); ``cube=True`` money games with the
     cube (``jacoby``: the Jacoby rule; a :class:`CubeMatchResult`); ``match_length`` N > 0 plays
     ``n_games`` whole matches to N points with the cube and the Crawford rule (a
-    :class:`MatchSeriesResult`).
+    :class:`MatchSeriesResult`). ``cube_for`` ("both", "A" or "B"): whose cube decisions count with
+    the cube; the other side never doubles and always takes (so ``match A A --cube --cube-for A``
+    measures what A's cube decisions are worth).
 
     ``workers`` processes play it (default: one per core): this one and ``workers - 1`` started
     ones, each with its own players, in slices of at most ``batch`` games. The points are the same
@@ -719,7 +818,11 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
         raise ValueError(f"n_games must be >= 1, got {n_games}")
     if match_length < 0:
         raise ValueError(f"match_length must be >= 0 (0: money games), got {match_length}")
-    mode = ("match", int(match_length)) if match_length else ("cube", bool(jacoby)) if cube else ("games",)
+    sides = cube_sides(cube_for)   # a wrong name fails here, before any player is made
+    if match_length:
+        mode = ("match", int(match_length), sides)
+    else:
+        mode = ("cube", bool(jacoby), sides) if cube else ("games",)
     workers = default_workers(n_games) if workers is None else max(1, min(int(workers), n_games))
     bot_a = make_player(spec_a, [seed, 1])  # here first: a bad spec fails before any worker starts
     bot_b = make_player(spec_b, [seed, 2])
@@ -731,9 +834,9 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
             if mode[0] == "games":
                 rows = play_match(bot_a, bot_b, n_games, seed, progress, batch).points
             elif mode[0] == "cube":
-                rows = play_match_cube(bot_a, bot_b, n_games, seed, jacoby, progress, batch).rows
+                rows = play_match_cube(bot_a, bot_b, n_games, seed, jacoby, progress, batch, sides).rows
             else:
-                rows = play_match_series(bot_a, bot_b, n_games, match_length, seed, progress, batch).rows
+                rows = play_match_series(bot_a, bot_b, n_games, match_length, seed, progress, batch, sides).rows
         else:
             rows = _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progress, batch,
                                   f"{name_a} vs {name_b}", mode)
@@ -744,9 +847,9 @@ def run_match(spec_a: str, spec_b: str, n_games: int, seed: int = 0, workers: in
             torch.set_num_threads(old_threads)
     seconds = time.perf_counter() - start
     if mode[0] == "cube":
-        return CubeMatchResult(name_a, name_b, seed, rows, bool(jacoby)), seconds
+        return CubeMatchResult(name_a, name_b, seed, rows, bool(jacoby), cube_for_name(sides)), seconds
     if mode[0] == "match":
-        return MatchSeriesResult(name_a, name_b, seed, int(match_length), rows), seconds
+        return MatchSeriesResult(name_a, name_b, seed, int(match_length), rows, cube_for_name(sides)), seconds
     seats = (np.arange(n_games) % 2).astype(np.int8)
     return MatchResult(name_a, name_b, seed, rows, seats), seconds
 
@@ -819,7 +922,8 @@ def _play_parallel(bot_a, bot_b, spec_a, spec_b, n_games, seed, workers, progres
 
 
 __all__ = [
-    "CUBE_COLUMNS", "MATCH_COLUMNS", "CubeMatchResult", "MatchResult", "MatchSeriesResult", "default_workers",
-    "match_dice", "play_cube_game", "play_cube_games", "play_game", "play_games", "play_match",
-    "play_match_cube", "play_match_series", "play_matches", "player_rng", "run_match", "wilson_interval",
+    "CUBE_COLUMNS", "CUBE_FOR", "MATCH_COLUMNS", "CubeMatchResult", "MatchResult", "MatchSeriesResult",
+    "cube_for_name", "cube_sides", "default_workers", "match_dice", "play_cube_game", "play_cube_games",
+    "play_game", "play_games", "play_match", "play_match_cube", "play_match_series", "play_matches",
+    "player_rng", "run_match", "wilson_interval",
 ]

@@ -64,6 +64,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..rules.board import as_board, check_dice
+from ..rules.cube import cube_refusal  # the one rule of who may double (re-exported)
 from ..rules.ids import MatchState, match_id, position_id
 from ..rules.legal import legal_plays, parse_play
 from ..rules.notation import NotationError
@@ -456,19 +457,6 @@ def _check_state(state) -> MatchState:
     if state.match_length and max(state.score) >= state.match_length:
         raise ValueError(f"no cube decision: the match to {state.match_length} is over (score {state.score})")
     return state
-
-
-def cube_refusal(state: MatchState) -> str:
-    """'' when the player on roll may double in ``state``, else why not (gnubg's rules: the cube
-    centred or its own, not the Crawford game, not a dead cube in a match)."""
-    if state.cube_owner not in (-1, state.on_roll):
-        return "the other side owns the cube"
-    if state.match_length:
-        if state.crawford:
-            return "no doubling in the Crawford game"
-        if state.cube >= state.match_length - state.score[state.on_roll]:
-            return "the cube is dead: its value already wins the match"
-    return ""
 
 
 # ------------------------------------------------------------------------------ reading gnubg's analysis

@@ -360,17 +360,45 @@ def _match_cubeful(p, ci: _Cube, x: float) -> float:
     return (1.0 - x) * dead + x * live
 
 
-def _may_double(ci: _Cube) -> bool:
-    """gnubg's GetDPEq: the player on roll has the cube (centred or its own) and, in a match, it is
-    not the Crawford game, the cube is not already enough to win, and it is not the post-Crawford
-    leader."""
-    if ci.owner not in (-1, ci.move):
-        return False
-    if ci.money:
-        return True
-    post_crawford = not ci.crawford and (ci.away(0) == 1 or ci.away(1) == 1)
-    return (not ci.crawford and ci.cube < ci.away(ci.move)
-            and not (post_crawford and ci.away(ci.move) == 1))
+MAX_CUBE = 4096
+"""The highest cube value (gnubg's limit): no double beyond it."""
+
+
+def cube_refusal(state: MatchState) -> str:
+    """'' when the player on roll (``state.on_roll``) may double in ``state``; else a sentence
+    saying why not. The one statement of the rule (the game loop, the cube analysis and the
+    gnubg-full player all ask it):
+
+    - the cube must be centred or owned by the player on roll;
+    - in a match, not in the Crawford game, and not when the cube is dead for the doubler: its
+      value already wins the match (this covers the post-Crawford leader, one point away);
+    - never beyond :data:`MAX_CUBE` (a cube of 4096 cannot be doubled).
+
+    Money play has no other limit. ``state.doubled`` and ``state.turn`` do not matter: the
+    question is about the player on roll, the doubler, also while its double waits for an
+    answer. Game-flow reasons (the game is over, before the first move) belong to the game loop
+    (:func:`games.backgammon.play.game.cube_refusal`). Matches gnubg's own ``double`` command on
+    random states (tests/test_cube_loop.py).
+    """
+    if not isinstance(state, MatchState):
+        raise ValueError(f"state must be a MatchState (games.backgammon.rules.ids), got {type(state).__name__}")
+    if state.cube_owner not in (-1, state.on_roll):
+        return "the other side owns the cube"
+    if state.match_length:
+        if state.crawford:
+            return "no doubling in the Crawford game"
+        need = state.match_length - state.score[state.on_roll]
+        if state.cube >= need:
+            return (f"the cube is dead: winning at the cube's value ({state.cube}) already wins the match "
+                    f"({need} point{'s' if need != 1 else ''} needed)")
+    if state.cube * 2 > MAX_CUBE:
+        return f"the cube is at its highest value ({state.cube})"
+    return ""
+
+
+def may_double(state: MatchState) -> bool:
+    """Whether the player on roll may double in ``state`` (:func:`cube_refusal` is '')."""
+    return not cube_refusal(state)
 
 
 # ---------------------------------------------------------------------------- decisions
@@ -533,7 +561,7 @@ def cube_analysis(probs, state: MatchState, board=None, efficiency: float | Effi
     x = _efficiency(efficiency, board)
     ci = _cube_of(st, st.jacoby if jacoby is None else jacoby, met)
     nd, dt, dp = _doubler_equities(p, ci, x)
-    may = _may_double(ci)
+    may = may_double(st)
     proper = _proper(nd, dt, dp, ci, may, p[1] > 0.0, bool(beavers) and ci.money)
     doubler = CubeAnalysis(nd=nd, dt=dt, dp=dp, proper=proper, may_double=may, efficiency=x)
     return doubler.for_taker() if st.doubled else doubler
@@ -618,7 +646,7 @@ def cube_points(probs, state: MatchState, board=None, efficiency: float | Effici
     st = _check_state(replace(state, doubled=False, turn=state.on_roll) if isinstance(state, MatchState) else state)
     x = _efficiency(efficiency, board)
     ci = _cube_of(st, st.jacoby if jacoby is None else jacoby, met)
-    may = _may_double(ci)
+    may = may_double(st)
 
     def eq(w):
         return _doubler_equities(_with_win(p, w), ci, x)
@@ -683,6 +711,6 @@ def equity_at_score(probs, state: MatchState, jacoby: bool | None = None, met: M
     return float(out) if arr.ndim == 1 else out
 
 
-__all__ = ["CONTACT_EFFICIENCY", "CubeAnalysis", "CubePoints", "Efficiency", "GNUBG", "GNUBG_SHALLOW", "OUTCOMES",
-           "PROB_NAMES", "check_probs", "cube_action", "cube_analysis", "cube_efficiency", "cube_points",
-           "equity_at_score", "outcome_values", "outcome_weights"]
+__all__ = ["CONTACT_EFFICIENCY", "CubeAnalysis", "CubePoints", "Efficiency", "GNUBG", "GNUBG_SHALLOW", "MAX_CUBE",
+           "OUTCOMES", "PROB_NAMES", "check_probs", "cube_action", "cube_analysis", "cube_efficiency", "cube_points",
+           "cube_refusal", "equity_at_score", "may_double", "outcome_values", "outcome_weights"]
