@@ -57,6 +57,7 @@ from typing import Optional
 import numpy as np
 
 from ..rules.board import start_board, swap_sides
+from ..rules.cube import may_double as rules_may_double
 from ..rules.ids import MatchState, board_from_position_id, parse_match_id
 
 # ------------------------------------------------------------------------------ alternatives
@@ -68,8 +69,6 @@ DOUBLE, NO_DOUBLE, TAKE, PASS = range(4)
 KINDS = ("double", "take")
 """Kinds of cube decision; ``meta["kind"]`` holds the index."""
 SOURCES = ("people", "engine", "both")
-MAX_CUBE = 4096
-"""gnubg's highest cube value: no double beyond it (the play layer uses the same limit)."""
 CENTRED = -1
 
 
@@ -126,14 +125,10 @@ class CubeDecision:
 
 def may_double(player: int, cube: int, owner: int, score, match_length: int, crawford: bool) -> bool:
     """Whether ``player`` may double before its roll (the opening roll aside, which the caller
-    excludes): the cube centred or its own, and in a match not the Crawford game and the cube not
-    dead for it (winning at the cube's value must not already win the match); never past MAX_CUBE.
-    These are gnubg's rules (and the game loop's, play.game.cube_refusal)."""
-    if owner not in (CENTRED, player) or cube * 2 > MAX_CUBE:
-        return False
-    if match_length:
-        return not crawford and cube < match_length - score[player]
-    return True
+    excludes), in a record's terms: the one rule, :func:`games.backgammon.rules.cube.may_double`."""
+    state = MatchState(cube=cube, cube_owner=owner, on_roll=player, turn=player, crawford=crawford,
+                       match_length=match_length, score=tuple(score))
+    return rules_may_double(state)
 
 
 def _oriented(board_p0: np.ndarray, player: int) -> np.ndarray:
