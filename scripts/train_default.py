@@ -27,10 +27,16 @@ CORPUS = ROOT / "games" / "backgammon" / "data" / "corpus"
 TARGET = ROOT / "games" / "backgammon" / "data" / "default-model.pt"
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
           "--valid-fraction", "0.1", "--test-fraction", "0.1", "--threads", "1"]
-# name -> the options that differ; every one is an outcome model (probabilities, equity, search, cube)
+# name -> the options that differ (later options win: --epochs); every one is an outcome model
+# (probabilities, equity, search, cube)
 CANDIDATES = {
     "outcome-w1": ["--model", "outcome", "--targets", "analysis", "--target-weight", "1"],
     "outcome-w5": ["--model", "outcome", "--targets", "analysis", "--target-weight", "5"],
+    "outcome-w20": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20"],
+    "outcome-w20-pairs": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20", "--engine-pairs", "1"],
+    "outcome-w20-e16": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20", "--epochs", "16"],
+    "outcome-w20-results-e16": ["--model", "outcome", "--targets", "analysis,results", "--target-weight", "20",
+                                "--epochs", "16"],
 }
 
 

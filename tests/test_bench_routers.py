@@ -74,7 +74,7 @@ def _train(argv) -> int:
 
 def test_train_moe_and_upcycle_from_the_command_line(two_files, tmp_path, capsys):
     common = ["--records", str(two_files), "--cache", str(tmp_path / "cache"), "--encoding", "tokens",
-              "--epochs", "1", "--hidden", "8"]
+              "--epochs", "1", "--hidden", "8", "--test-fraction", "0"]  # two files: no test part
     moe_out, dense_out, up_out = tmp_path / "moe.pt", tmp_path / "dense.pt", tmp_path / "up.pt"
     assert _train(common + ["--model", "moe", "--router", "token_choice", "--experts", "2", "--out", str(moe_out)]) == 0
     ck = checkpoint.load(moe_out)

@@ -45,8 +45,9 @@ def add_arguments(p) -> None:
     p.add_argument("--records", nargs="+", metavar="PATH",
                    help="the analysed matches' records, for dates and the held-out part (default "
                         "../shared/data/human-records)")
-    p.add_argument("--split", default="date", choices=("date", "none"),
-                   help="judge only the test part of train's date split, the latest matches (default), or every "
+    p.add_argument("--split", default="date", choices=("date", "valid", "none"),
+                   help="judge only the test part of train's date split, the latest matches (default); its "
+                        "validation part, the next latest 10%% (for choosing between cube players); or every "
                         "analysed decision")
     p.add_argument("--test-fraction", type=float, default=0.1,
                    help="the latest share of the records' cube decisions held out, whole matches (default 0.1, "
@@ -62,31 +63,37 @@ def add_arguments(p) -> None:
 # ------------------------------------------------------------------------------ the decisions
 
 
-def test_files(records, test_fraction: float, cache_dir=None, workers: int = 2, progress: bool = True) -> set:
+def test_files(records, test_fraction: float, cache_dir=None, workers: int = 2, progress: bool = True,
+               part: str = "test", valid_fraction: float = 0.1) -> set:
     """Names of the record files train's date split holds out for testing: the latest matches
     (date, then the site's match number: the checker benchmark's order) that hold about
     ``test_fraction`` of the records' cube decisions (``train --game backgammon-cube``'s test part
     with its default source). A model trained by ``train`` with the same fraction never saw them,
     whatever its source: gnubg's analyses cover only some matches, and of the latest ones fewer,
-    so the engine's and both sources' held-out parts contain these matches."""
-    from comparison.data import latest_units
+    so the engine's and both sources' held-out parts contain these matches. ``part="valid"``
+    gives the validation part instead: the next latest ``valid_fraction``, where train chose its
+    epoch and where cube players are compared before the test part is read."""
+    from comparison.data import split_three
 
     from ..learn.cube_data import build_cube_dataset, chronological_order
 
     data = build_cube_dataset(records, source="people", cache_dir=cache_dir, workers=workers, progress=progress)
-    held = latest_units(chronological_order(data), data.meta["file"], test_fraction * len(data))
-    return {Path(str(f)).name for f in data.tables["files"][np.unique(data.meta["file"][held])]}
+    _, valid, test = split_three(data, chronological_order(data), data.meta["file"], valid_fraction, test_fraction)
+    held = test if part == "test" else valid
+    return {Path(str(f)).name for f in data.tables["files"][np.unique(held.meta["file"])]}
 
 
 def bench_decisions(analysis, records=None, split: str = "date", test_fraction: float = 0.1, cache_dir=None,
                     workers: int = 2, progress: bool = True) -> list:
-    """The analysed cube decisions to judge (AnalysedCube, file order): all of them, or with
-    ``split="date"`` those of the held-out matches (:func:`test_files`)."""
+    """The analysed cube decisions to judge (AnalysedCube, file order): all of them, with
+    ``split="date"`` those of the held-out test matches (:func:`test_files`), with
+    ``split="valid"`` those of the validation matches."""
     from ..learn.cube_data import read_cube_analysis
 
     if split == "none":
         return read_cube_analysis(analysis)
-    return read_cube_analysis(analysis, files=test_files(records, test_fraction, cache_dir, workers, progress))
+    part = "valid" if split == "valid" else "test"
+    return read_cube_analysis(analysis, files=test_files(records, test_fraction, cache_dir, workers, progress, part))
 
 
 # ------------------------------------------------------------------------------ the players
@@ -293,11 +300,11 @@ def check_arguments(args) -> str | None:
     args.analysis = args.analysis or str(default_cube_analysis_path())
     if not Path(args.analysis).is_file():
         return f"--analysis {args.analysis}: no such file"
-    if args.split == "date":
+    if args.split in ("date", "valid"):
         args.records = args.records or [str(default_human_records())]
         for path in args.records:
             if not Path(path).exists():
-                return f"--records {path}: no such file or folder (needed for --split date; or --split none)"
+                return f"--records {path}: no such file or folder (needed for --split date or valid; or --split none)"
     if importlib.util.find_spec("gnubg_nn") is None:   # as bench accuracy: leave gnubg out and say so
         dropped = [s for s in args.players if s.strip().lower().split(":")[0] == "gnubg"]
         if dropped:
