@@ -515,29 +515,6 @@ def _read_record(path) -> dict:
             "errors": [str(e) for e in match.errors]}
 
 
-def _read_records(files, workers: int, progress: bool) -> list:
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(files), desc="reading records", unit="file", disable=not progress, file=sys.stderr)
-    try:
-        if workers > 1 and len(files) > 1:
-            import multiprocessing as mp
-
-            with mp.get_context("spawn").Pool(workers) as pool:
-                parts = []
-                for part in pool.imap(_read_record, files, chunksize=8):
-                    parts.append(part)
-                    bar.update(1)
-        else:
-            parts = []
-            for f in files:
-                parts.append(_read_record(f))
-                bar.update(1)
-    finally:
-        bar.close()
-    return parts
-
-
 def _decision_set(decisions: list, chosen: list, sources: list, values: list, file_index: list, files,
                   match_numbers: list, with_values: bool):
     """A DecisionSet of cube decisions (two candidates each) with their meta; ``values`` (G, 2):
@@ -611,7 +588,9 @@ def build_cube_dataset(paths, source: str = "people", analysis=None, values: boo
             return DecisionSet.load(cache)
         except Exception as e:  # a damaged cache is rebuilt, not fatal
             log(f"{cache}: unreadable cache ({e}); rebuilding")
-    parts = _read_records(files, workers, progress)
+    from .dataset import read_files
+
+    parts = read_files(_read_record, files, workers, progress)
     errors = [e for p in parts for e in p["errors"]]
     if errors:
         log(f"{len(errors)} record errors (games left out):\n  " + "\n  ".join(errors[:20])

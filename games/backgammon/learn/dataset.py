@@ -507,7 +507,7 @@ def _build(paths, cache_dir, workers: int, progress: bool, log) -> DecisionSet:
             return DecisionSet.load(cache)
         except Exception as e:  # a damaged cache is rebuilt, not fatal
             log(f"{cache}: unreadable cache ({e}); rebuilding")
-    parts = _read_all(files, workers, progress)
+    parts = read_files(read_file_decisions, files, workers, progress)
     n_err = sum(len(p["errors"]) for p in parts)
     if n_err:
         shown = [e for p in parts for e in p["errors"]][:20]
@@ -520,23 +520,25 @@ def _build(paths, cache_dir, workers: int, progress: bool, log) -> DecisionSet:
     return data
 
 
-def _read_all(files, workers: int, progress: bool) -> list:
+def read_files(reader, files, workers: int, progress: bool) -> list:
+    """``[reader(f) for f in files]``, in ``workers`` spawned processes when more than one (the
+    reader must be a module-level function), with a progress bar. One file's result per file,
+    in order."""
     from tqdm import tqdm
 
     bar = tqdm(total=len(files), desc="reading records", unit="file", disable=not progress, file=sys.stderr)
+    parts = []
     try:
         if workers > 1 and len(files) > 1:
             import multiprocessing as mp
 
             with mp.get_context("spawn").Pool(workers) as pool:
-                parts = []
-                for part in pool.imap(read_file_decisions, files, chunksize=8):
+                for part in pool.imap(reader, files, chunksize=8):
                     parts.append(part)
                     bar.update(1)
         else:
-            parts = []
             for f in files:
-                parts.append(read_file_decisions(f))
+                parts.append(reader(f))
                 bar.update(1)
     finally:
         bar.close()
