@@ -219,6 +219,22 @@ def test_beavers_and_cube_values(tmp_path):
     assert (g.winner, g.points) == (1, 4)
 
 
+@pytest.mark.parametrize("rows, line, reason", [
+    # b doubles, a takes and owns the cube; b doubles again
+    (["  1) 31: 8/5 6/5                 Doubles => 2", "  2)  Takes                      42: 8/4 6/4",
+      "  3) 62: 24/18 13/11             Doubles => 4"], 7, "the other side owns the cube"),
+    (["  1) 31: 8/5 6/5                 Takes"], 5, "no double was offered"),
+    (["  1) 31: 8/5 6/5                 Doubles => 2", "  2)  Doubles => 4"], 6, "while a double waits"),
+])
+def test_illegal_cube_actions_are_reported_with_file_and_line(tmp_path, rows, line, reason):
+    head = ["     3 point match", "", "     Game 1", "     a : 0                          b : 0"]
+    m = read(tmp_path, "\n".join(head + ["     " + r for r in rows]) + "\n\n" + GOOD_GAME)
+    bad, good = m.games
+    assert not bad.ok and good.ok                           # the other game is not lost
+    assert bad.error.kind == "illegal cube" and bad.error.line == line and reason in bad.error.reason
+    assert str(bad.error).startswith(f"{m.path}:{line}: ")
+
+
 # --- broken games are kept apart; strict mode raises -------------------------------------------
 
 BROKEN = """\

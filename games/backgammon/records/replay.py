@@ -83,7 +83,9 @@ class _Replay:
         self.pos = start_board()            # player 0's view: player 0 in row 1
         self.actions: list = []
         self.cube = 1
-        self.offered: Optional[int] = None
+        self.owner: Optional[int] = None     # the player who owns the cube; None while centred
+        self.offered: Optional[int] = None   # the value of a double waiting for its answer
+        self.doubler: Optional[int] = None
         self.last_roller: Optional[int] = None
         self.over: Optional[tuple] = None    # (winner, points) once someone has borne off
         self.dropped_by: Optional[int] = None
@@ -157,16 +159,29 @@ class _Replay:
             self.stop(ev, str(exc), "illegal play")
 
     def cube_action(self, ev: Event) -> None:
+        """A written cube action, checked against the cube's state: a double by the side that may
+        not (the other side owns the cube) or while a double waits, an answer without a double,
+        or a player answering its own double stops the game with the reason."""
+        who = "left" if ev.player == 0 else "right"
         if ev.kind == "double":
-            self.offered = ev.value if ev.value else self.cube * 2
-        elif ev.kind == "beaver":    # takes and redoubles at once
-            self.cube = ev.value if ev.value else (self.offered or self.cube * 2) * 2
+            if self.offered is not None:
+                self.stop(ev, f"the {who}-hand player doubles while a double waits for its answer", "illegal cube")
+            if self.owner is not None and self.owner != ev.player:
+                self.stop(ev, f"the {who}-hand player doubles, but the other side owns the cube", "illegal cube")
+            self.offered, self.doubler = (ev.value if ev.value else self.cube * 2), ev.player
+        elif ev.kind in ("take", "drop", "beaver"):
+            if self.offered is None:
+                self.stop(ev, f"the {who}-hand player answers ({ev.kind}) but no double was offered", "illegal cube")
+            if ev.player == self.doubler:
+                self.stop(ev, f"the {who}-hand player answers its own double", "illegal cube")
+            if ev.kind == "beaver":    # takes and redoubles at once: the doubler owns the cube
+                self.cube = ev.value if ev.value else self.offered * 2
+                self.owner = self.doubler
+            elif ev.kind == "take":
+                self.cube, self.owner = self.offered, ev.player
+            else:
+                self.dropped_by = ev.player
             self.offered = None
-        elif ev.kind == "take":
-            self.cube = self.offered if self.offered else self.cube
-            self.offered = None
-        elif ev.kind == "drop":
-            self.dropped_by = ev.player
         self.actions.append(CubeAction(ev.player, ev.kind, ev.value, ev.line, ev.text))
 
     def finish(self, error: Optional[RecordError], match_length: int) -> Game:
