@@ -58,7 +58,7 @@ def test_train_resume_agent_and_accuracy(record_dir, tmp_path, capsys):
     out = tmp_path / "m.pt"
     base = ["train", "--records", str(record_dir), "--cache", str(tmp_path / "cache"), "--workers", "1",
             "--encoding", "tesauro198", "--hidden", "16", "--batch-size", "32", "--no-progress", "--out", str(out),
-            "--valid-fraction", "0.3"]
+            "--valid-fraction", "0.3", "--test-fraction", "0"]  # two corpus files without ../shared: no test part
     assert cli.main(base + ["--epochs", "2"]) == 0
     assert out.exists() and Path(f"{out}.png").exists() and Path(f"{out}.last").exists()
     ck = checkpoint.load(out)
@@ -95,7 +95,7 @@ def test_a_fixed_seed_reproduces_a_run(record_dir, tmp_path):
         out = tmp_path / f"m{k}.pt"
         assert cli.main(["train", "--records", str(record_dir), "--cache", str(tmp_path / "cache"), "--workers", "1",
                          "--encoding", "tesauro198", "--hidden", "8", "--epochs", "1", "--max-steps", "3",
-                         "--seed", "5", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
+                         "--seed", "5", "--test-fraction", "0", "--no-progress", "--plot", "none", "--out", str(out)]) == 0
         weights.append(checkpoint.read(out)["state_dict"])
     assert weights[0].keys() == weights[1].keys()
     assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
