@@ -36,6 +36,8 @@ CANDIDATES = {
     "outcome-w20-pairs": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20", "--engine-pairs", "1"],
     "outcome-w20-e16": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20", "--epochs", "16"],
     "outcome-w20-results": ["--model", "outcome", "--targets", "analysis,results", "--target-weight", "20"],
+    "outcome-w20-listwise": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20",
+                             "--loss", "listwise"],
 }
 
 

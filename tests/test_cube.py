@@ -434,11 +434,40 @@ def test_default_model_says_whether_it_can_judge_the_cube():
 
     agent = load_agent()
     b = bg.board_from_position_id("4HPwATDgc/ABMA")
-    if agent.has_outcomes:
-        assert agent.cube_action(b, MONEY) in ("double", "no double")
-    else:
-        with pytest.raises(AttributeError, match="no outcome heads"):
-            agent.cube_analysis(b, MONEY)
+    assert agent.has_outcomes   # the packaged default is an outcome model
+    assert agent.cube_action(b, MONEY) == "no double"    # nobody doubles at the opening position
+    a = agent.cube_analysis(b, MONEY)
+    assert a.nd > a.dt and a.proper.startswith("No double")
+
+
+def test_batched_plays_at_the_score_equal_one_at_a_time():
+    agent = _tiny_agent(3)
+    rng = np.random.default_rng(5)
+    boards, dice, states = [], [], []
+    for g in range(80):   # positions of random games
+        b = bg.start_board()
+        for _ in range(int(rng.integers(0, 30))):
+            plays = bg.legal_plays(b, *map(int, rng.integers(1, 7, 2)))
+            if plays:
+                b = plays[int(rng.integers(len(plays)))].board
+                if b[1].sum() == 0:
+                    break
+            b = bg.swap_sides(b)
+        if b[0].sum() == 0 or b[1].sum() == 0:
+            continue
+        # double match point (gammons worth nothing) and lopsided scores, where the score matters most
+        score = [(4, 4), (0, 4), (4, 0), (3, 1)][g % 4]
+        boards.append(b)
+        dice.append(rng.integers(1, 7, 2))
+        states.append(MatchState(match_length=5, score=score, on_roll=1, turn=1))
+    boards, dice = np.stack(boards), np.stack(dice)
+    batched, counts = agent.choose_batch(boards, dice, states=states)
+    money, _ = agent.choose_batch(boards, dice)
+    for i in range(len(boards)):
+        play = agent.choose(boards[i], int(dice[i, 0]), int(dice[i, 1]), state=states[i])
+        assert np.array_equal(batched[i], boards[i] if play is None else play.board)
+    assert counts.sum() > 100
+    assert (batched != money).any(axis=(1, 2)).sum() >= 3   # the score changed some plays: the check can fail
 
 
 # ---------------------------------------------------------------------------- who may double: the one rule

@@ -196,13 +196,24 @@ class Agent(Bot):
     def _cube_action(self, board, state: MatchState) -> str:
         return self._cube_analysis(board, state).action()
 
-    def choose_batch(self, boards, dice) -> tuple[np.ndarray, np.ndarray]:
+    def choose_batch(self, boards, dice, states=None) -> tuple[np.ndarray, np.ndarray]:
         """The play on many positions at once: (results (N, 2, 25) int8, n_plays (N,)); where no
-        checker can move the result is the board itself and n_plays 0. Ties: the first best."""
+        checker can move the result is the board itself and n_plays 0. Ties: the first best.
+
+        ``states`` (one MatchState per position, or None): an outcome model then scores each
+        position's plays at its match score, as :meth:`choose` with ``state`` does, all the
+        positions' results still in one forward pass."""
         b = np.ascontiguousarray(boards, dtype=np.int8)
         results, offsets = legal_results_batch(b, dice)
         counts = np.diff(offsets)
-        scores = self.score_results(results)
+        if states is None or not self.has_outcomes:
+            scores = self.score_results(results)
+        else:
+            probs = self.result_probabilities(results)                     # (M, 5)
+            scores = np.zeros(len(results))
+            for i in np.flatnonzero(counts):
+                lo, hi = offsets[i], offsets[i + 1]
+                scores[lo:hi] = cube.equity_at_score(probs[lo:hi], states[i])
         chosen = b.copy()
         for i in np.flatnonzero(counts):
             lo, hi = offsets[i], offsets[i + 1]
