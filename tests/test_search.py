@@ -164,3 +164,41 @@ def test_commands_that_rank_at_0_ply_say_so_and_generate_names_the_depth(tmp_pat
     assert cli.main(["bench", "accuracy", "--model", f"{path}:1", "--no-progress"]) == 2
     assert "0 ply" in capsys.readouterr().err
     assert engine_name(f"{path}:2") == "net-2ply" and engine_name(str(path)) == "net"
+
+
+def test_expectimax_with_gnubg_leaves_chooses_as_gnubg_1_ply():
+    """The search against an independent oracle: with gnubg-nn's 0-ply equity at the leaves, our
+    1-ply choice is gnubg-nn's own 1-ply choice (which its 0-ply choice often is not)."""
+    pytest.importorskip("gnubg_nn")
+    from games.backgammon.players.gnubg import GnubgBot
+
+    g0, g1 = GnubgBot(0), GnubgBot(1)
+
+    class GnubgLeaves:  # an "outcome model" whose calibrated V is gnubg's 0-ply equity
+        name = "gnubg0"
+        model = type("HasProbabilities", (), {"probabilities": True})
+
+        def score_results(self, results):
+            return g0.result_equities(results)
+
+    search = SearchAgent(GnubgLeaves(), 1, keep=None, threshold=None)
+    rng = np.random.default_rng(3)
+    same = same_0ply = n = 0
+    while n < 30:
+        b = bg.start_board()
+        for _ in range(int(rng.integers(4, 40))):
+            plays = bg.legal_plays(b, *map(int, rng.integers(1, 7, 2)))
+            if plays:
+                b = plays[int(rng.integers(len(plays)))].board
+            if b[1].sum() == 0 or b[0].sum() == 0:
+                break
+            b = bg.swap_sides(b)
+        d1, d2 = map(int, rng.integers(1, 7, 2))
+        plays = bg.legal_plays(b, d1, d2)
+        if b[1].sum() == 0 or b[0].sum() == 0 or len(plays) < 2:
+            continue
+        n += 1
+        theirs = g1.best_move(b, d1, d2, plays).board.tobytes()
+        same += search.choose(b, d1, d2).board.tobytes() == theirs
+        same_0ply += g0.best_move(b, d1, d2, plays).board.tobytes() == theirs
+    assert same >= 29 and same_0ply <= 27, (same, same_0ply)
