@@ -64,7 +64,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..rules.board import as_board, check_dice
-from ..rules.cube import cube_refusal  # the one rule of who may double (re-exported)
+from ..rules.cube import check_cube_state, cube_refusal  # cube_refusal: the one rule of who may double (re-exported)
 from ..rules.ids import MatchState, match_id, position_id
 from ..rules.legal import legal_plays, parse_play
 from ..rules.notation import NotationError
@@ -449,14 +449,11 @@ def _dice_of(board: np.ndarray, plays) -> tuple[int, int]:
 
 
 def _check_state(state) -> MatchState:
-    """``state`` if a cube decision can be asked of it, else ValueError saying why not."""
-    if not isinstance(state, MatchState):
-        raise ValueError(f"state must be a MatchState (games.backgammon.rules.ids), got {type(state).__name__}")
-    if state.game_state != 1:
+    """``state`` if gnubg can be asked a cube decision of it (rules.cube.check_cube_state, and the
+    game being played), else ValueError saying why not."""
+    if isinstance(state, MatchState) and state.game_state != 1:
         raise ValueError(f"no cube decision: the game is {state.game_state_name!r}, not being played")
-    if state.match_length and max(state.score) >= state.match_length:
-        raise ValueError(f"no cube decision: the match to {state.match_length} is over (score {state.score})")
-    return state
+    return check_cube_state(state)
 
 
 # ------------------------------------------------------------------------------ reading gnubg's analysis

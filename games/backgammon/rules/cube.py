@@ -167,7 +167,9 @@ def _efficiency(efficiency, board) -> float:
     return x
 
 
-def _check_state(state) -> MatchState:
+def check_cube_state(state) -> MatchState:
+    """``state`` if a cube decision can be asked of it (a MatchState of a match not yet won),
+    else ValueError saying why not."""
     if not isinstance(state, MatchState):
         raise ValueError(f"state must be a MatchState (games.backgammon.rules.ids), got {type(state).__name__}")
     if state.match_length and max(state.score) >= state.match_length:
@@ -557,7 +559,7 @@ def cube_analysis(probs, state: MatchState, board=None, efficiency: float | Effi
     (``state.doubled``). See the module doc for the units.
     """
     p = check_probs(probs)
-    st = _check_state(state)
+    st = check_cube_state(state)
     x = _efficiency(efficiency, board)
     ci = _cube_of(st, st.jacoby if jacoby is None else jacoby, met)
     nd, dt, dp = _doubler_equities(p, ci, x)
@@ -574,7 +576,7 @@ def cube_action(analysis_or_probs, state: MatchState, **options) -> str:
     Give a :class:`CubeAnalysis` of this decision, or the player on roll's probabilities (then
     ``options`` go to :func:`cube_analysis`: board, efficiency, jacoby, beavers, met).
     """
-    st = _check_state(state)
+    st = check_cube_state(state)
     if isinstance(analysis_or_probs, CubeAnalysis):
         a = analysis_or_probs
         a = a.for_taker() if st.doubled else a.for_doubler()
@@ -643,7 +645,7 @@ def cube_points(probs, state: MatchState, board=None, efficiency: float | Effici
     gammon shares of ``probs`` (see :class:`CubePoints`). Money with x = 0 or 1 gives Janowski's
     dead and live points (e.g. take point (L - 1/2) / (W + L + 1/2) live)."""
     p = check_probs(probs)
-    st = _check_state(replace(state, doubled=False, turn=state.on_roll) if isinstance(state, MatchState) else state)
+    st = check_cube_state(replace(state, doubled=False, turn=state.on_roll) if isinstance(state, MatchState) else state)
     x = _efficiency(efficiency, board)
     ci = _cube_of(st, st.jacoby if jacoby is None else jacoby, met)
     may = may_double(st)
@@ -680,7 +682,7 @@ def outcome_values(state: MatchState, jacoby: bool | None = None, met: MatchEqui
     cube's value, mapped to EMG at the score (so 2-away 2-away with the cube at 1 or double match
     point give no more for a gammon than a single game).
     """
-    st = _check_state(state)
+    st = check_cube_state(state)
     if st.match_length == 0:
         single = (st.jacoby if jacoby is None else jacoby) and st.cube_owner == -1
         win = (1.0, 1.0, 1.0) if single else (1.0, 2.0, 3.0)
@@ -711,6 +713,6 @@ def equity_at_score(probs, state: MatchState, jacoby: bool | None = None, met: M
     return float(out) if arr.ndim == 1 else out
 
 
-__all__ = ["CONTACT_EFFICIENCY", "CubeAnalysis", "CubePoints", "Efficiency", "GNUBG", "GNUBG_SHALLOW", "MAX_CUBE",
+__all__ = ["CONTACT_EFFICIENCY", "CubeAnalysis", "check_cube_state", "CubePoints", "Efficiency", "GNUBG", "GNUBG_SHALLOW", "MAX_CUBE",
            "OUTCOMES", "PROB_NAMES", "check_probs", "cube_action", "cube_analysis", "cube_efficiency", "cube_points",
            "cube_refusal", "equity_at_score", "may_double", "outcome_values", "outcome_weights"]
