@@ -34,34 +34,88 @@ def two_files(tmp_path_factory):
     return d
 
 
-def test_bench_routers_smoke(two_files, tmp_path):
+@pytest.fixture(scope="module")
+def four_files(tmp_path_factory):
+    """Four match files of the bundled corpus: two to train on, one to validate, one to test."""
+    d = tmp_path_factory.mktemp("corpus4")
+    for f in sorted(records.corpus_dir().glob("*.mat"))[:4]:
+        shutil.copy(f, d / f.name)
+    return d
+
+
+def test_bench_routers_smoke(four_files, tmp_path):
+    """Toy scale, two seeds: every router and the dense ladder run, are cached, and the report
+    assembles from the cache; a second invocation trains nothing."""
     bench = _load_script()
+    argv = ["--records", str(four_files), "--cache", str(tmp_path / "cache"), "--runs", str(tmp_path / "runs"),
+            "--train-decisions", "60", "--eval-decisions", "200", "--test-fraction", "0.2", "--valid-fraction", "0.2",
+            "--epochs", "1",
+            "--hidden", "8", "--experts", "2", "--widths", "16", "--seeds", "0", "1", "--timing-decisions", "3",
+            "--flop-decisions", "3", "--gnubg", "no", "--out", str(tmp_path / "routers")]
     torch_threads = torch.get_num_threads()
     try:
-        result = bench.main(["--records", str(two_files), "--cache", str(tmp_path / "cache"), "--train-decisions", "60",
-                             "--valid-decisions", "30", "--epochs", "1", "--hidden", "8", "--experts", "2",
-                             "--timing-decisions", "3", "--gnubg", "no", "--out", str(tmp_path / "routers")])
+        result = bench.main(argv)
     finally:
         torch.set_num_threads(torch_threads)
     names = [r["name"] for r in result["models"]]
-    assert names[0] == "dense H=8" and names[-1].endswith("(matched params)")
-    assert names[1:-1] == list(moe.ROUTERS)
-    dense, matched = result["models"][0], result["models"][-1]
+    assert names[:2] == ["dense H=8", "dense H=16"] and names[2:] == list(moe.ROUTERS)
+    dense = result["models"][0]
     token_choice = next(r for r in result["models"] if r["name"] == "token_choice")
-    # the matched dense model is within one hidden unit's worth of parameters of the E=2 mixture
-    assert abs(matched["params"] - token_choice["params"]) <= dense["params"] // 8 + 1
     for r in result["models"]:
-        assert 0.0 <= r["top1"] <= 1.0 and r["rank_us"] > 0 and r["steps"] == 1
+        assert r["seeds"] == 2 and 0.0 <= r["top1"] <= 1.0 and r["rank_us"] > 0 and r["flops"] > 0
         if r["kind"] == "moe":
             assert r["load"] is not None and abs(sum(r["load"]) - 1) < 1e-6
+            assert r["compare"]["equal_cost"]["dense"] in names[:2]
+    # the E=2 mixture's parameter count lands on the dense width 16 of the ladder (the matched width)
+    assert abs(result["models"][1]["params"] - token_choice["params"]) <= dense["params"] // 8 + 1
+    # sparse dispatch: token choice with one of two experts computes less than every expert densely
+    assert token_choice["flops"] < token_choice["flops_dense_path"]
+    # seeds differ, and the paired difference is the mean of the per-seed differences
+    runs = result["runs"]
+    assert runs["dense H=8"][0]["top1"] != runs["dense H=8"][1]["top1"] or \
+        runs["dense H=8"][0]["valid_top1"] != runs["dense H=8"][1]["valid_top1"]
+    diffs = [a["top1"] - b["top1"] for a, b in zip(runs["token_choice"], runs["dense H=8"])]
+    assert token_choice["compare"]["same_width"]["mean"] == pytest.approx(np.mean(diffs))
+    assert {t["base"] for t in result["training_free"]} == {"token_choice", "expert_choice"}
     up = result["upcycling"]
     # upcycling starts exactly where the dense model is
     assert up["upcycled_step0_top1"] == pytest.approx(dense["top1"])
-    assert [a["share"] for a in up["arms"]["upcycled"]] == [0.25, 0.5, 1.0]
+    assert [a["share"] for a in up["arms"]["upcycled"]] == [0.25, 0.5, 1.0] and up["seeds"] == 2
     saved = json.loads((tmp_path / "routers.json").read_text())
-    assert saved["targets"]["router_met"] == result["targets"]["router_met"]
+    assert saved["verdicts"] == result["verdicts"]
     assert "| token_choice |" in (tmp_path / "routers.md").read_text()
     assert (tmp_path / "routers.png").stat().st_size > 1000
+    # everything is cached: a second run trains nothing and reports the same agreements
+    calls = []
+    original = bench._train_run
+    bench._train_run = lambda *a, **k: calls.append(a) or original(*a, **k)
+    try:
+        again = bench.main(argv)
+    finally:
+        bench._train_run = original
+        torch.set_num_threads(torch_threads)
+    assert calls == [] and [r["top1"] for r in again["models"]] == [r["top1"] for r in result["models"]]
+
+
+def test_a_run_held_by_a_live_process_is_left_to_it(tmp_path):
+    bench = _load_script()
+    lock = tmp_path / "run.lock"
+    assert bench.claim(lock)                    # free: taken
+    assert not bench.claim(lock)                # held by this (live) process
+    lock.write_text("999999999")                # a holder that no longer exists
+    assert bench.claim(lock) and lock.read_text() == str(__import__("os").getpid())
+
+
+def test_paired_and_bootstrap_statistics():
+    bench = _load_script()
+    a = [{"seed": s, "top1": v, "correct": c} for s, v, c in ((0, 0.6, [1, 1, 0, 0]), (1, 0.7, [1, 1, 1, 0]))]
+    b = [{"seed": s, "top1": v, "correct": c} for s, v, c in ((0, 0.5, [1, 0, 0, 0]), (1, 0.5, [1, 0, 1, 0]))]
+    d = bench.paired(a, b)
+    assert d["mean"] == pytest.approx(0.15) and d["ci"] == pytest.approx(12.706 * 0.05)
+    boot = bench.bootstrap_matches(a, b, np.array(["m1", "m1", "m2", "m2"]))
+    assert boot["mean"] == pytest.approx(0.25) and boot["lo"] <= 0.25 <= boot["hi"]
+    # every decision of match m1 favours a, m2 is a tie: resampled means lie in [0, 0.5]
+    assert 0.0 <= boot["lo"] and boot["hi"] <= 0.5
 
 
 def _train(argv) -> int:

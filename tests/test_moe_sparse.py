@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 from comparison import models, moe
+from comparison.moe import dispatch
 from test_moe import assert_independent_of_batch_mates
 
 T, D, E, H = 7, 5, 4, 6
@@ -69,9 +70,16 @@ def scores_and_grads(net, x, sparse):
     return s.detach(), grads, x.grad
 
 
+@pytest.fixture(params=["gathered", "by_block"])
+def token_dispatch(request, monkeypatch):
+    """Both ways of running the picked token rows (see comparison.moe.dispatch), forced."""
+    monkeypatch.setattr(dispatch, "GATHER_MAX_ROWS", 10**9 if request.param == "gathered" else -1)
+    return request.param
+
+
 @pytest.mark.parametrize("case", list(CASES))
 @pytest.mark.parametrize("mode", ["train", "eval"])
-def test_sparse_equals_dense_scores_and_gradients(case, mode):
+def test_sparse_equals_dense_scores_and_gradients(case, mode, token_dispatch):
     net = make(case)
     getattr(net, mode)()
     # train the experts apart first, so that each expert's block differs from the others' average
@@ -128,7 +136,7 @@ def matmul_flops(fn):
 @pytest.mark.parametrize("case", ["token_choice_k1", "token_choice_tight", "expert_choice", "usmoe", "gate_k1",
                                   "phase", "sinkhorn_token_choice", "sinkhorn_expert_choice",
                                   "sparsity_constrained_expert_choice"])
-def test_sparse_flops_are_the_picked_pairs_plus_the_average(case):
+def test_sparse_flops_are_the_picked_pairs_plus_the_average(case, token_dispatch):
     """2 d H per picked (token, expert) pair (T d H per picked position), plus the average part
     (T d H per position) when there is a remainder, plus the router and the trunk."""
     net = make(case, hidden=(H,)).eval()
@@ -145,3 +153,23 @@ def test_sparse_flops_are_the_picked_pairs_plus_the_average(case):
     net.sparse = False  # the dense formula: every block for every token
     with torch.no_grad():
         assert matmul_flops(lambda: net(x)) == router + 2 * 40 * net.n_experts * T * D * H + trunk
+
+
+def test_the_two_token_dispatches_agree_on_a_batch_that_switches_between_them(monkeypatch):
+    """The threshold picks the way by the number of picked rows: scores are the same either side."""
+    net = make("token_choice_k1").eval()
+    x = tokens(50, 7)
+    ran = []
+    for way in ("picked_tokens_gathered", "picked_tokens_by_block"):
+        original = getattr(dispatch, way)
+        monkeypatch.setattr(dispatch, way, lambda *a, _f=original, _w=way: ran.append(_w) or _f(*a))
+    with torch.no_grad():
+        routing = net.router(x)
+        n = int(routing.picked.sum())
+        got = {}
+        for limit in (n, n - 1):  # at the limit: gathered; one below: by block
+            monkeypatch.setattr(dispatch, "GATHER_MAX_ROWS", limit)
+            got[limit] = net(x)
+    assert ran == ["picked_tokens_gathered", "picked_tokens_by_block"]
+    torch.testing.assert_close(got[n], got[n - 1], rtol=1e-5, atol=1e-6)
+    assert not torch.equal(net.expert_weight.mean(0), net.expert_weight[0])  # the experts differ: a real check

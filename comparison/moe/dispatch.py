@@ -9,10 +9,14 @@ So h splits in two:
     average part  sum_t rest[t] Wbar[t] x_t, Wbar = mean_e W_e         one matmul of dense size
 
 The picked part, for token-level routers: every picked (position, token, expert) triple is a row;
-rows are gathered (dispatch), sorted by block (e, t) since the block W_e[t] (d, H) that reads
-token t is its own weight, each block multiplies its rows (experts), and the rows are summed
-back into their positions (combine, a scatter-add). Its matmul FLOPs are 2 d H per picked pair:
-with k picks per token, k times the dense first layer, plus once for the average part.
+rows are gathered (dispatch), each is multiplied by its block W_e[t] (d, H), the block that
+reads token t in expert e (experts), and the rows are summed back into their positions (combine,
+a scatter-add). Its matmul FLOPs are 2 d H per picked pair: with k picks per token, k times the
+dense first layer, plus once for the average part. Two ways to run the experts, equal in FLOPs
+and in result: few rows (ranking one decision's candidates) gather each row's block and run one
+batched matmul, since ~100 tiny matmuls would cost more in calls than in arithmetic; many rows
+(training batches) sort the rows by block and let each block multiply its rows, since gathering
+a (d, H) block per row would cost more in memory traffic.
 Routers of whole positions (gate, phase, preference) pick experts for the position: a picked
 expert reads the whole flat position (T * d) with its whole first layer.
 
@@ -32,8 +36,31 @@ def average_part(x: Tensor, rest: Tensor, weight: Tensor) -> Tensor:
     return scaled.reshape(B, -1) @ weight.mean(0)  # (B, T*d) @ (T*d, H)
 
 
+GATHER_MAX_ROWS = 4096  # up to this many picked rows, gather blocks per row (measured crossover ~5,000 on CPU)
+
+
 def picked_tokens(x: Tensor, picked: Tensor, gates: Tensor, weight: Tensor) -> Tensor:
     """Picked part of token-level routing: (B, T, d), picked / gates (B, T, E), weight (E, T*d, H) -> (B, H)."""
+    if int(picked.sum()) <= GATHER_MAX_ROWS:
+        return picked_tokens_gathered(x, picked, gates, weight)
+    return picked_tokens_by_block(x, picked, gates, weight)
+
+
+def picked_tokens_gathered(x: Tensor, picked: Tensor, gates: Tensor, weight: Tensor) -> Tensor:
+    """:func:`picked_tokens` as one batched matmul, each row with its own gathered block."""
+    B, T, d = x.shape
+    E, _, H = weight.shape
+    b, t, e = picked.nonzero().t()  # (N,) each: one row per picked (position, token, expert)
+    token = b * T + t  # row of (B*T, d)
+    rows = x.reshape(B * T, d).index_select(0, token)  # (N, d)
+    rows = rows * gates.reshape(-1).index_select(0, token * E + e).unsqueeze(1)  # (N, d) weighted by the gate
+    blocks = weight.view(E * T, d, H).index_select(0, e * T + t)  # (N, d, H): each row's block W_e[t]
+    out = torch.bmm(rows.unsqueeze(1), blocks).squeeze(1)  # (N, H)
+    return x.new_zeros(B, H).index_add_(0, b, out)
+
+
+def picked_tokens_by_block(x: Tensor, picked: Tensor, gates: Tensor, weight: Tensor) -> Tensor:
+    """:func:`picked_tokens` with the rows sorted by block, one matmul per block that has rows."""
     B, T, d = x.shape
     E, _, H = weight.shape
     # dispatch: one row per picked (b, t, e), sorted by (e, t) so that each block's rows are contiguous
