@@ -202,3 +202,95 @@ def test_expectimax_with_gnubg_leaves_chooses_as_gnubg_1_ply():
         same += search.choose(b, d1, d2).board.tobytes() == theirs
         same_0ply += g0.best_move(b, d1, d2, plays).board.tobytes() == theirs
     assert same >= 29 and same_0ply <= 27, (same, same_0ply)
+
+
+def reference_at_score(agent, r, depth, states, side=0):
+    """As :func:`reference` at a match state: ``states[side]`` is the state with the mover of ``r``
+    on roll; leaves are equity_at_score of the mover's probabilities, finished games their outcome's
+    value at the score."""
+    from games.backgammon.rules import cube
+
+    won = game_result(r)
+    if won:
+        values = cube.outcome_values(states[side])
+        return float(values[abs(won) - 1] if won > 0 else values[2 + abs(won)])
+    if depth == 0:
+        return float(cube.equity_at_score(agent.result_probabilities(r[None])[0], states[side]))
+    opp = swap_sides(r)
+    total = 0.0
+    for (d1, d2), p in zip(ROLLS, ROLL_PROBS):
+        replies = [play.board for play in bg.legal_plays(opp, int(d1), int(d2))] or [opp]
+        total += p * max(reference_at_score(agent, x, depth - 1, states, 1 - side) for x in replies)
+    return -total
+
+
+def _results_near_the_end(n_positions=8):
+    """Results of bear-off races (some end the game) and of contact positions."""
+    results = []
+    rng = np.random.default_rng(3)
+    for i in range(n_positions):
+        b = np.zeros((2, 25), np.int8)
+        if i % 2:
+            b[1, rng.choice(6, 3, replace=False)] = 1          # the mover: 3 left, may not finish
+        else:
+            b[1, :2] = 1                                       # the mover: 2 left on its 1- and 2-points, finishes
+        if i % 4 == 0:
+            b[0, 5] = 15                                       # the opponent has borne off none: a gammon
+        else:
+            b[0, rng.choice(5, 2, replace=False)] = 1
+            b[0, 5] = 2                                        # the opponent: 4 left
+        plays = bg.legal_plays(b, int(rng.integers(1, 7)), int(rng.integers(1, 7)))
+        results += [p.board for p in plays[:2]]
+    boards, dice = bg.random_positions(20, seed=4)
+    for b, (d1, d2) in zip(boards[::5], dice[::5]):
+        results += [p.board for p in bg.legal_plays(b, int(d1), int(d2))[:2]]
+    return np.stack(results)
+
+
+@pytest.mark.parametrize("state", [
+    dict(match_length=5, score=(1, 3), cube=2, cube_owner=1, on_roll=0, turn=0),
+    dict(match_length=7, score=(6, 2), crawford=True, on_roll=1, turn=1),        # Crawford, 1-away on roll
+    dict(match_length=0, cube=1, cube_owner=-1, jacoby=True, on_roll=0, turn=0),  # money, Jacoby: single games
+])
+def test_search_at_a_match_score_equals_the_reference(agent, state):
+    from dataclasses import replace
+
+    from games.backgammon.rules.ids import MatchState
+
+    st = MatchState(**state)
+    states = (st, replace(st, on_roll=1 - st.on_roll, turn=1 - st.on_roll))
+    bot = SearchAgent(agent, 1, keep=None, threshold=None)
+    from games.backgammon.players.search import MatchScale
+
+    results = _results_near_the_end()
+    assert any(game_result(r) for r in results)  # some results end the game: their outcome values count
+    got = bot.values(results, 1, 0, MatchScale.of(st))
+    want = [reference_at_score(agent, r, 1, states) for r in results]
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    # at 0 ply the scaled values are the agent's own ranking at the score
+    b, (d1, d2) = bg.random_positions(1, seed=9)[0][0], (4, 2)
+    ranked = SearchAgent(agent, 1).rank(b, d1, d2, st)
+    zero = {p.notation: v for p, v in agent.rank(b, d1, d2, st)}
+    v0 = bot.values(np.stack([p.board for p, _ in ranked]), 0, 0, MatchScale.of(st))
+    np.testing.assert_allclose(v0, [zero[p.notation] for p, _ in ranked], atol=1e-5)
+
+
+def test_with_an_owned_cube_money_values_are_the_cubeless_ones(agent):
+    """Money with the cube owned (gammons count): the scaled search is the plain cubeless one."""
+    from games.backgammon.players.search import MatchScale
+    from games.backgammon.rules.ids import MatchState
+
+    bot = SearchAgent(agent, 1, keep=None, threshold=None)
+    results = _results_near_the_end(4)
+    scale = MatchScale.of(MatchState(cube=2, cube_owner=0, on_roll=0, turn=0))
+    np.testing.assert_allclose(bot.values(results, 1, 0, scale), bot.values(results, 1), atol=1e-6)
+
+
+def test_a_searching_player_decides_the_cube_with_its_net(agent):
+    from games.backgammon.rules.ids import MatchState
+
+    bot = SearchAgent(agent, 1)
+    b = bg.board_from_position_id("4HPwATDgc/ABMA")
+    st = MatchState(match_length=5, score=(2, 2))
+    assert bot.cube_action(b, st) == agent.cube_action(b, st)
+    assert bot.cube_analysis(b, st).action() == agent.cube_analysis(b, st).action()

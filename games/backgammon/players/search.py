@@ -13,6 +13,12 @@ The value of a result r (mover in ``r[1]``, opponent to roll), for the mover:
   with the opponent in row 1. Where the opponent cannot move, its only "reply" is the board as it
   stands, ``swap_sides(r)`` (the opponent in row 1, the mover to roll next).
 
+At a match score (``rank(..., state)``, ``choose(..., state=)``, as the game loop hands a player
+that plays at the score) every value is the equity at that score instead (EMG, as
+``rules.cube.equity_at_score``; money with the cube: the Jacoby rule's single games): a leaf is
+``const + probs @ weights`` for its mover, a finished game its outcome's value. EMG is zero-sum
+(each player's is minus the other's), so the same negamax holds.
+
 Values after different rolls are compared and averaged, so they must be on one scale: only a
 model with outcome heads (``comparison.outcomes``) can search; a plain comparison scorer knows V up
 to a constant per decision and is refused with a ValueError.
@@ -29,8 +35,11 @@ positions evaluated), 2 plies about 7 s (some 550,000); 3 plies would take many 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
+from ..rules import cube
 from ..rules.board import as_board, swap_sides
 from ..rules.legal import Play, legal_plays, legal_results_batch
 from ..rules.scoring import points_won_batch
@@ -87,6 +96,30 @@ def filter_mask(values: np.ndarray, offsets: np.ndarray, keep: int | None, thres
     return mask
 
 
+@dataclass(frozen=True)
+class MatchScale:
+    """Values at a match state, for the root's mover (side 0) and its opponent (side 1): a leaf
+    is ``const[side] + probs @ weights[side]``, a finished game ``outcomes[side]`` (win 1, 2, 3,
+    lose 1, 2, 3 points)."""
+
+    const: tuple
+    weights: tuple
+    outcomes: tuple
+
+    @classmethod
+    def of(cls, state) -> "MatchScale":
+        sides = (state, replace(state, on_roll=1 - state.on_roll, turn=1 - state.on_roll, doubled=False))
+        weights = [cube.outcome_weights(st) for st in sides]
+        return cls(tuple(c for c, _ in weights), tuple(w for _, w in weights),
+                   tuple(cube.outcome_values(st) for st in sides))
+
+    def finished(self, points: np.ndarray, side: int) -> np.ndarray:
+        """The value of :func:`finished_points` (0 where the game goes on) for ``side``."""
+        n = np.abs(points).astype(np.int64)
+        idx = np.where(points > 0, n - 1, n + 2)
+        return np.where(points == 0, 0.0, self.outcomes[side][np.clip(idx, 0, 5)])
+
+
 class SearchAgent(Bot):
     """An outcome-model :class:`~games.backgammon.players.agent.Agent` searching ``depth`` plies.
 
@@ -110,25 +143,32 @@ class SearchAgent(Bot):
 
     # ---------------------------------------------------------------------------- values
 
-    def values(self, results, depth: int) -> np.ndarray:
+    def values(self, results, depth: int, side: int = 0, scale: MatchScale | None = None) -> np.ndarray:
         """The mover's value of each result (M, 2, 25) (mover in row 1, opponent to roll) searched
-        ``depth`` plies: float64 (M,)."""
+        ``depth`` plies: float64 (M,). ``scale``: values at a match state (None: cubeless money),
+        the mover being its ``side``."""
         r = np.ascontiguousarray(results, dtype=np.int8)
-        out = finished_points(r)
-        live = np.flatnonzero(out == 0)
+        points = finished_points(r)
+        out = points if scale is None else scale.finished(points, side)
+        live = np.flatnonzero(points == 0)
         if len(live) == 0:
             return out
         if depth <= 0:
             for lo in range(0, len(live), SCORE_CHUNK):
                 idx = live[lo:lo + SCORE_CHUNK]
-                out[idx] = self.agent.score_results(r[idx])
+                out[idx] = self._leaf(r[idx], side, scale)
         else:
             for lo in range(0, len(live), EXPAND_CHUNK):
                 idx = live[lo:lo + EXPAND_CHUNK]
-                out[idx] = self._expect(r[idx], depth)
+                out[idx] = self._expect(r[idx], depth, side, scale)
         return out
 
-    def _expect(self, results: np.ndarray, depth: int) -> np.ndarray:
+    def _leaf(self, results: np.ndarray, side: int, scale: MatchScale | None) -> np.ndarray:
+        if scale is None:
+            return self.agent.score_results(results)
+        return scale.const[side] + self.agent.result_probabilities(results) @ scale.weights[side]
+
+    def _expect(self, results: np.ndarray, depth: int, side: int = 0, scale: MatchScale | None = None) -> np.ndarray:
         """Minus the opponent's expected best reply (``depth`` >= 1) for unfinished results."""
         n = len(results)
         boards = np.repeat(swap_sides(results), len(ROLLS), axis=0)  # the opponent on roll, per roll
@@ -140,63 +180,77 @@ class SearchAgent(Bot):
             children = np.insert(children, offsets[stuck], boards[stuck], axis=0)
             counts[stuck] = 1
             offsets = np.concatenate([[0], np.cumsum(counts)])
+        other = 1 - side
         if depth == 1:
-            v = self.values(children, 0)
+            v = self.values(children, 0, other, scale)
         else:
-            v0 = self.values(children, 0)
+            v0 = self.values(children, 0, other, scale)
             keep = filter_mask(v0, offsets, self.keep, self.threshold)
             v = np.full(len(children), -np.inf)
-            v[keep] = self.values(children[keep], depth - 1)
+            v[keep] = self.values(children[keep], depth - 1, other, scale)
         best = np.maximum.reduceat(v, offsets[:-1]).reshape(n, len(ROLLS))
         return -(best @ ROLL_PROBS)
 
     # ---------------------------------------------------------------------------- ranking
 
-    def _search(self, results: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _search(self, results: np.ndarray, scale: MatchScale | None = None):
         """(0-ply values, searched mask, values) of one roll's results: values are the searched
         ones where the filter let the play through, the 0-ply ones elsewhere."""
-        v0 = self.values(results, 0)
+        v0 = self.values(results, 0, 0, scale)
         searched = filter_mask(v0, np.array([0, len(results)]), self.keep, self.threshold)
         v = v0.copy()
-        v[searched] = self.values(results[searched], self.depth)
+        v[searched] = self.values(results[searched], self.depth, 0, scale)
         return v0, searched, v
 
-    def _order(self, results: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _order(self, results: np.ndarray, state=None) -> tuple[np.ndarray, np.ndarray]:
         """(order best first, values): the searched plays by their searched values, then the rest
         by their 0-ply values; ties keep the move generator's order."""
-        _v0, searched, v = self._search(results)
+        _v0, searched, v = self._search(results, None if state is None else MatchScale.of(state))
         order = np.lexsort((np.arange(len(v)), -v, ~searched))
         return order, v
 
-    def rank(self, board, d1: int, d2: int) -> list[tuple[Play, float]]:
+    def rank(self, board, d1: int, d2: int, state=None) -> list[tuple[Play, float]]:
         """Every distinct legal play with its value, best first ([] when nothing can move): the
         searched plays (the move filter's) by their ``depth``-ply values, then the others by their
-        0-ply values."""
+        0-ply values. With ``state`` (a MatchState, the mover ``state.on_roll``) the values are
+        equities at that score, as :meth:`Agent.rank` gives them at 0 ply."""
         b = as_board(board)
         plays = legal_plays(b, d1, d2)
         if not plays:
             return []
-        order, v = self._order(plays.boards)
+        order, v = self._order(plays.boards, state)
         return [(plays[i], float(v[i])) for i in order]
 
-    def pick(self, board, d1, d2, plays):
+    def pick(self, board, d1, d2, plays, state=None):
         if len(plays) == 1:
             return plays[0]
         boards = getattr(plays, "boards", None)
         results = boards if boards is not None else np.stack([p.board for p in plays])
-        return plays[int(self._order(results)[0][0])]
+        return plays[int(self._order(results, state)[0][0])]
 
-    def choose(self, board, d1, d2, rng=None):
+    def choose(self, board, d1, d2, rng=None, state=None):
         b = as_board(board)
         plays = legal_plays(b, d1, d2)
         if not plays:
             return None
-        return self.pick(b, d1, d2, plays)
+        return self.pick(b, d1, d2, plays, state)
 
-    def score_plays(self, board, plays):
+    def score_plays(self, board, plays, state=None):
         """Every play's ``depth``-ply value, no filter (exact and slower than :meth:`rank`)."""
         boards = getattr(plays, "boards", None)
-        return self.values(boards if boards is not None else np.stack([p.board for p in plays]), self.depth)
+        scale = None if state is None else MatchScale.of(state)
+        return self.values(boards if boards is not None else np.stack([p.board for p in plays]), self.depth, 0, scale)
+
+    # The cube is decided as the agent decides it, from its 0-ply probabilities.
+    has_outcomes = True
+
+    @property
+    def cube_analysis(self):
+        return self.agent.cube_analysis
+
+    @property
+    def cube_action(self):
+        return self.agent.cube_action
 
     # The 0-ply evaluator stays the agent's: how good a position is before rolling.
     def evaluate(self, board):
@@ -210,4 +264,4 @@ class SearchAgent(Bot):
                 f"threshold={self.threshold!r})")
 
 
-__all__ = ["MAX_DEPTH", "ROLLS", "ROLL_PROBS", "SearchAgent", "filter_mask", "finished_points"]
+__all__ = ["MAX_DEPTH", "MatchScale", "ROLLS", "ROLL_PROBS", "SearchAgent", "filter_mask", "finished_points"]
