@@ -155,15 +155,33 @@ def test_a_searching_model_plays_a_match(tmp_path, agent):
     assert result.n_games == 2 and (result.points != 0).all()  # both games played to the end
 
 
-def test_commands_that_rank_at_0_ply_say_so_and_generate_names_the_depth(tmp_path, agent, capsys):
+def test_bench_accuracy_ranks_as_the_searched_player_plays(tmp_path, agent, capsys):
     from comparison import cli
+    from games.backgammon.commands.accuracy import searched_scores
+    from games.backgammon.learn.dataset import build_dataset
     from games.backgammon.play.generate import engine_name
+    from games.backgammon.records import corpus_dir
 
     path = tmp_path / "net.pt"
     checkpoint.save(path, agent.model, meta={"game": "backgammon", "encoding": "tesauro198"})
-    assert cli.main(["bench", "accuracy", "--model", f"{path}:1", "--no-progress"]) == 2
-    assert "0 ply" in capsys.readouterr().err
     assert engine_name(f"{path}:2") == "net-2ply" and engine_name(str(path)) == "net"
+    record = sorted(corpus_dir().glob("*.mat"))[0]
+    data = build_dataset([record], cache_dir=tmp_path / "cache", workers=1, progress=False)
+    data = data.subset(np.arange(12))
+    keys = searched_scores(f"{path}:1", data, progress=False)
+    bot = SearchAgent(agent, 1)
+    for g in range(len(data)):
+        results = data.items[data.offsets[g]:data.offsets[g + 1]]
+        order, _ = bot._order(results)
+        # the keys order the candidates as the player's own ranking does (ties: the generator's order)
+        assert list(np.lexsort((np.arange(len(results)), -keys[data.offsets[g]:data.offsets[g + 1]]))) == list(order)
+    out = tmp_path / "acc.json"
+    assert cli.main(["bench", "accuracy", "--model", f"{path}:1", "--records", str(record), "--split", "none",
+                     "--limit", "15", "--analysis", "none", "--json", str(out), "--no-progress",
+                     "--cache", str(tmp_path / "cache")]) == 0
+    import json
+
+    assert 0.0 <= json.loads(out.read_text())["players"][f"{path}:1"]["top1"] <= 1.0
 
 
 def test_expectimax_with_gnubg_leaves_chooses_as_gnubg_1_ply():

@@ -10,7 +10,11 @@ choice judged by gnubg 0-ply (cubeless money equity; needs the gnubg-nn extra) a
 Backgammon's 4-ply analyses of the same decisions where they exist (match-aware; the people's
 own loss is shown beside); and top-1 by kind of decision (contact, race, bearing off: a race with all the mover's checkers home).
 
-Players: model files, ``default`` (the packaged model), ``pubeval``, ``gnubg`` (0-ply), ``random``.
+Players: model files, ``default`` (the packaged model), ``pubeval``, ``gnubg`` (0-ply), ``random``;
+``gnubg:N`` and a model searching N plies (``default:1``, ``model.pt:2``; outcome models). A
+searched player ranks its move filter's plays by their searched values, above the rest by their
+0-ply values, exactly as it plays; its probabilities (calibration, reliability) are its net's at
+0 ply. Searching costs time per decision (``default:1``: some milliseconds; 2 plies: seconds).
 
 ``--plot PNG`` adds a reliability diagram: for every player with outcome probabilities (models
 with outcome heads, gnubg), its predicted win probability of the position after the play the
@@ -62,7 +66,7 @@ def add_arguments(p) -> None:
 # ------------------------------------------------------------------------------ scorers
 
 
-def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
+def player_scores(name: str, data, seed: int = 0, progress: bool = False) -> np.ndarray:
     """Every candidate's score by player ``name`` (higher = preferred), (M,)."""
     from ..players import parse_spec
 
@@ -79,12 +83,30 @@ def player_scores(name: str, data, seed: int = 0) -> np.ndarray:
         from ..players.gnubg import GnubgBot
 
         return GnubgBot(spec.plies).result_equities(data.items)
+    if spec.plies:
+        return searched_scores(name, data, progress)
     from comparison.evaluate import score_set
 
     from ..players.agent import load_agent
 
     agent = load_agent(None if spec.kind == "default" else spec.path)
     return score_set(agent.model, data, agent.featurize).astype(np.float64)
+
+
+def searched_scores(name: str, data, progress: bool = True) -> np.ndarray:
+    """Scores (M,) whose order within each decision is a searched model player's order
+    (players.search.SearchAgent.rank_keys), one decision at a time."""
+    from tqdm import tqdm
+
+    from ..players import make_player
+
+    bot = make_player(name, 0)
+    out = np.empty(data.n_items, np.float64)
+    for g in tqdm(range(len(data)), desc=f"searching ({name})", unit="decision", disable=not progress,
+                  file=sys.stderr, leave=False):
+        lo, hi = data.offsets[g], data.offsets[g + 1]
+        out[lo:hi] = bot.rank_keys(data.items[lo:hi])
+    return out
 
 
 def player_probabilities(name: str, results: np.ndarray):
@@ -157,7 +179,7 @@ def chosen_results(data) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=None,
-        reliability: bool = False) -> dict:
+        reliability: bool = False, progress: bool = False) -> dict:
     """Metrics of each player on ``data``; ``analyses``: one Analysis or None per decision;
     ``gnubg_equities``: gnubg 0-ply equity of every candidate (M,) or None; ``reliability``: also
     each player's reliability table (comparison.plots.reliability_table) of its win probability
@@ -177,7 +199,7 @@ def run(players, data, analyses=None, gnubg_equities=None, seed: int = 0, log=No
     for name in players:
         log(f"scoring with {name} ...")
         reuse = name in ("gnubg", "gnubg:0") and gnubg_equities is not None
-        scores = gnubg_equities if reuse else player_scores(name, data, seed)
+        scores = gnubg_equities if reuse else player_scores(name, data, seed, progress)
         row = rank_metrics(scores, data.offsets, data.chosen)
         ranks = expert_ranks(scores, data.offsets, data.chosen)
         row["top1_by_phase"] = {ph: float((ranks[phase == k] == 1).mean()) if (phase == k).any() else float("nan")
@@ -262,9 +284,6 @@ def check_arguments(args) -> str | None:
         try:
             parsed = parse_spec(spec)
             kind = parsed.kind
-            if kind in ("default", "file") and parsed.plies:
-                return (f"{spec}: bench accuracy ranks every candidate at 0 ply; searched model players "
-                        "are not supported here yet (use match to measure them)")
             # without gnubg-nn the run leaves gnubg players out and says so, as it always did
             if kind != "gnubg" or have_gnubg:
                 make_player(spec, 0)
@@ -318,7 +337,8 @@ def run_command(args) -> int:
         log("gnubg-nn is not installed: no 0-ply equity loss, no gnubg player")
         args.model = [m for m in args.model if parse_spec(m).kind != "gnubg"]
     try:
-        res = run(args.model, data, analyses, gnubg_equities, args.seed, log, reliability=bool(args.plot))
+        res = run(args.model, data, analyses, gnubg_equities, args.seed, log, reliability=bool(args.plot),
+                  progress=not args.no_progress)
     except CheckpointError as e:
         print(f"bench accuracy: {e}", file=sys.stderr)
         return 2

@@ -209,6 +209,15 @@ class SearchAgent(Bot):
         order = np.lexsort((np.arange(len(v)), -v, ~searched))
         return order, v
 
+    def rank_keys(self, results: np.ndarray, state=None) -> np.ndarray:
+        """Keys (M,) whose descending order is :meth:`rank`'s order of one roll's results: the
+        searched plays' values lifted above every 0-ply value, the others' 0-ply values (for
+        benchmarks that take one score per candidate)."""
+        r = np.ascontiguousarray(results, dtype=np.int8)
+        v0, searched, v = self._search(r, None if state is None else MatchScale.of(state))
+        lift = np.abs(v0).max() + np.abs(v).max() + 1.0
+        return np.where(searched, v + lift, v0)
+
     def rank(self, board, d1: int, d2: int, state=None) -> list[tuple[Play, float]]:
         """Every distinct legal play with its value, best first ([] when nothing can move): the
         searched plays (the move filter's) by their ``depth``-ply values, then the others by their
