@@ -8,7 +8,10 @@ elementwise work), the router's share of them, the median time per position of a
 pass on a batch of real positions (random games), the router's own forward alone, and time
 per FLOP. Evaluation mode, no gradient, one thread. Prints a table, writes a JSON file.
 
-    taskset -c 1 python scripts/bench_moe_compute.py [--batch 512] [--repeats 30] [--out results/moe-compute.json]
+    taskset -c 1 python scripts/bench_moe_compute.py [--batch 512 24] [--repeats 30] [--out results/moe-compute.json]
+
+Two batch sizes by default: 512 positions (a training batch's scale) and 24 (about one decision's
+candidates, the scale of ranking a play), since the sparse path's cost is mostly per call.
 """
 from __future__ import annotations
 
@@ -40,6 +43,9 @@ ROUTER_OPTIONS = [
     ("usmoe", "usmoe", dict(top_k=1.0)),
     ("gate", "gate", dict(top_k=1)),
     ("preference", "preference", {}),
+    ("sinkhorn_token_choice", "sinkhorn_token_choice", dict(top_k=1, capacity_factor=None)),
+    ("sinkhorn_expert_choice", "sinkhorn_expert_choice", dict(capacity_factor=1.0)),
+    ("sparsity_constr_ec", "sparsity_constrained_expert_choice", dict(capacity_factor=1.0)),
 ]
 
 
@@ -74,23 +80,14 @@ def measure(net, x, repeats: int, router=None) -> dict:
     return row
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--repeats", type=int, default=30)
-    ap.add_argument("--experts", type=int, default=4)
-    ap.add_argument("--hidden", type=int, default=64)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="results/moe-compute.json")
-    args = ap.parse_args()
-    torch.set_num_threads(1)
-    T, d, H, E = N_TOKENS, D_TOKEN, args.hidden, args.experts
-    x = torch.from_numpy(point_tokens(random_positions(args.batch, seed=args.seed + 1)[0]))  # (B, T, d)
+def measure_batch(batch: int, args, T: int, d: int, H: int, E: int) -> list[dict]:
+    """The rows of one batch size: the dense MLP, then every router on both paths."""
+    x = torch.from_numpy(point_tokens(random_positions(batch, seed=args.seed + 1)[0]))  # (B, T, d)
 
     torch.manual_seed(args.seed)
     dense = models.build_scorer("mlp", d_in=T * d, hidden=(H,), n_tokens=T, d_token=d).eval()
     base = measure(dense, x, args.repeats)
-    rows = [dict(model="dense mlp", path="dense", **base)]
+    rows = [dict(model="dense mlp", path="dense", batch=batch, **base)]
     for label, name, options in ROUTER_OPTIONS:
         torch.manual_seed(args.seed)
         n_experts = len(options["phase_features"]) if name == "phase" else E
@@ -104,22 +101,39 @@ def main() -> None:
         for sparse in (True, False):
             net.sparse = sparse
             row = measure(net, x, args.repeats, router=net.router)
-            row.update(model=f"moe {label}", router=name, path="sparse" if sparse else "dense", n_experts=n_experts,
-                       picks=picks, options=options,
+            row.update(model=f"moe {label}", batch=batch, router=name, path="sparse" if sparse else "dense",
+                       n_experts=n_experts, picks=picks, options=options,
                        flops_vs_dense_mlp=row["flops_per_position"] / base["flops_per_position"],
                        scorer_flops_vs_dense_mlp=(row["flops_per_position"] - row["router_flops_per_position"])
                        / base["flops_per_position"],
                        time_vs_dense_mlp=row["us_per_position"] / base["us_per_position"])
             rows.append(row)
+    return rows
 
-    head = (f"{'model':<22} {'path':<6} {'picks':>5} {'kFLOP/pos':>9} {'x mlp':>6} {'x no rtr':>8} "
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--batch", type=int, nargs="+", default=[512, 24])
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--experts", type=int, default=4)
+    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default="results/moe-compute.json")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    T, d, H, E = N_TOKENS, D_TOKEN, args.hidden, args.experts
+    rows = []
+    for batch in args.batch:
+        rows += measure_batch(batch, args, T, d, H, E)
+
+    head = (f"{'batch':>5} {'model':<26} {'path':<6} {'picks':>5} {'kFLOP/pos':>9} {'x mlp':>6} {'x no rtr':>8} "
             f"{'us/pos':>7} {'x mlp':>6} {'router us':>9} {'rtr share':>9} {'ns/FLOP':>7}")
-    print(f"T={T} d={d} H={H} E={E} batch={args.batch} threads={torch.get_num_threads()} torch {torch.__version__}")
+    print(f"T={T} d={d} H={H} E={E} batches={args.batch} threads={torch.get_num_threads()} torch {torch.__version__}")
     print(head)
     print("-" * len(head))
     for r in rows:
         picks = "" if r.get("picks") is None else f"{r['picks']:.2f}"
-        print(f"{r['model']:<22} {r['path']:<6} {picks:>5} {r['flops_per_position'] / 1e3:>9.1f} "
+        print(f"{r['batch']:>5} {r['model']:<26} {r['path']:<6} {picks:>5} {r['flops_per_position'] / 1e3:>9.1f} "
               f"{r.get('flops_vs_dense_mlp', 1.0):>6.2f} {r.get('scorer_flops_vs_dense_mlp', 1.0):>8.2f} "
               f"{r['us_per_position']:>7.2f} {r.get('time_vs_dense_mlp', 1.0):>6.2f} "
               f"{r.get('router_us_per_position', 0.0):>9.2f} {r.get('router_time_share', 0.0):>9.2f} "
