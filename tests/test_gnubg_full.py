@@ -339,6 +339,31 @@ def test_parse_cube_hint_messages(full):
         full.parse_cube_hint(text.replace("3. No double           +0.79626  (-0.09271)\n", ""))
 
 
+def test_gnubg_cube_analysis_is_a_rules_cube_analysis():
+    """gnubg's analysis shares rules.cube's fields and methods; the view change also flips its
+    probabilities and cubeless equity. No engine needed."""
+    from games.backgammon.players import gnubg_full
+    from games.backgammon.rules import cube
+
+    assert gnubg_full.CubeAnalysis is gnubg_full.GnubgCubeAnalysis
+    assert issubclass(gnubg_full.GnubgCubeAnalysis, cube.CubeAnalysis)
+    a = gnubg_full.GnubgCubeAnalysis(nd=0.5, dt=0.75, dp=1.0, proper="Double, take", cubeless=0.4,
+                                     probs=(0.7, 0.2, 0.01, 0.05, 0.002), plies=2)
+    assert a.equity_of("no double") == 0.5 and a.equity_of("double") == 0.75
+    assert a.loss("double") == 0.0 and a.loss("no double") == pytest.approx(0.25)
+    assert a.action() == "double" and a.for_doubler() is a
+    t = a.for_taker()
+    assert isinstance(t, gnubg_full.GnubgCubeAnalysis) and t.taker and t.for_taker() is t
+    assert (t.nd, t.dt, t.dp, t.cubeless, t.plies) == (-0.5, -0.75, -1.0, -0.4, 2)
+    assert t.probs == pytest.approx((0.3, 0.05, 0.002, 0.2, 0.01))
+    assert t.doubler_view() == (0.5, 0.75, 1.0) and t.equity_of("take") == -0.75 and t.equity_of("pass") == -1.0
+    assert t.loss("pass") == pytest.approx(0.25) and t.action() == "take"
+    assert t.for_doubler() == a
+    optional = replace(a, proper="Optional double, pass", nd=1.0)
+    assert optional.action() == "no double" and optional.action(0) == "double"
+    assert replace(optional, plies=0).action() == "double"
+
+
 def read_cube_lines(path, n_double: int, n_take: int) -> list[dict]:
     """Evenly spread lines of the cube analysis file: ``n_double`` double decisions, ``n_take`` takes."""
     lines = {"double": [], "take": []}
@@ -369,7 +394,8 @@ def compare_with_file(full, rows, plies: int) -> dict:
         if k % 10 == 0:  # the player's own answer is the analysis's action
             assert bot.cube_action(b, st) == action
         err.append([a.nd - d["nd"], a.dt - d["dt"], a.dp - d["dp"]])
-        ref = full.CubeAnalysis(d["nd"], d["dt"], d["dp"], d["proper"], d["cubeless"], (), 4, a.taker)
+        ref = full.CubeAnalysis(nd=d["nd"], dt=d["dt"], dp=d["dp"], proper=d["proper"], taker=a.taker,
+                                cubeless=d["cubeless"], probs=(), plies=4)
         same_verdict += a.verdict == ref.verdict
         same_action += action == ref.action()
     mae = np.abs(np.asarray(err)).mean(axis=0)

@@ -45,7 +45,7 @@ Conventions
   board is from the view of ``state.on_roll``. While a double is offered (``state.doubled``) the
   taker is ``state.turn`` and the board is still the doubler's view.
 - Cube equities are gnubg's cubeful equities normalised to the current cube (``dp`` = +1 for the
-  doubler); in a match they are gnubg's money-equivalent (EMG) equities. :class:`CubeAnalysis`
+  doubler); in a match they are gnubg's money-equivalent (EMG) equities. :class:`GnubgCubeAnalysis`
   gives them from the decider's view: the taker's are the doubler's negated.
 
 The engine keeps one global match state and the C stdout is process-wide: use the engine from one
@@ -59,10 +59,11 @@ import re
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ..rules import cube
 from ..rules.board import as_board, check_dice
 from ..rules.cube import check_cube_state, cube_refusal  # cube_refusal: the one rule of who may double (re-exported)
 from ..rules.ids import MatchState, match_id, position_id
@@ -404,7 +405,7 @@ class GnubgFullBot(Bot):
 
     # ---------------------------------------------------------------- the cube
 
-    def cube_analysis(self, board, state: MatchState) -> "CubeAnalysis":
+    def cube_analysis(self, board, state: MatchState) -> "GnubgCubeAnalysis":
         """gnubg's cube analysis at ``plies`` from the view of the player who decides now.
 
         ``board`` is from the view of ``state.on_roll`` (the doubler). Without a double offered
@@ -460,48 +461,59 @@ def _check_state(state) -> MatchState:
 
 
 @dataclass(frozen=True)
-class CubeAnalysis:
-    """gnubg's cube analysis, from the view of the player who decides.
+class GnubgCubeAnalysis(cube.CubeAnalysis):
+    """gnubg's cube analysis, from the view of the player who decides: a
+    :class:`~games.backgammon.rules.cube.CubeAnalysis` (nd, dt, dp, proper, taker and its methods)
+    as gnubg printed it, with ``proper`` in gnubg's own words, e.g. "No double, take (28.0%)".
 
-    ``nd``, ``dt``, ``dp``: cubeful equities of no double, double/take and double/pass, normalised
-    to the current cube (money-equivalent in a match). ``proper``: gnubg's verdict in its own words,
-    e.g. "No double, take (28.0%)" or "Redouble, pass". ``taker``: the decider is the taker (the
-    numbers are then the doubler's negated). ``cubeless``: gnubg's cubeless equity and ``probs``
-    (win, win gammon, win backgammon, lose gammon, lose backgammon), both for the decider.
-    ``plies``: the depth gnubg searched.
+    Added: ``cubeless``, gnubg's cubeless equity, and ``probs`` (win, win gammon, win backgammon,
+    lose gammon, lose backgammon), both for the decider; ``plies``, the depth gnubg searched.
+    ``efficiency`` is None: gnubg picks its own by game phase and depth.
     """
 
-    nd: float
-    dt: float
-    dp: float
-    proper: str
-    cubeless: float
-    probs: tuple
-    plies: int
-    taker: bool = False
+    efficiency: float | None = None
+    cubeless: float = field(kw_only=True)
+    probs: tuple = field(kw_only=True)
+    plies: int = field(kw_only=True)
 
     @property
     def verdict(self) -> str:
         """``proper`` without gnubg's percentage, e.g. "No double, take"."""
         return re.sub(r"\s*\(.*\)\s*$", "", self.proper)
 
-    def for_taker(self) -> "CubeAnalysis":
-        """The same analysis seen by the other player (the taker)."""
+    def _flipped(self) -> "GnubgCubeAnalysis":
+        """The other player's view: also its cubeless equity and probabilities (none: none)."""
+        other = super()._flipped()
+        if not self.probs:
+            return replace(other, cubeless=-self.cubeless)
         w, wg, wbg, lg, lbg = self.probs
-        return replace(self, nd=-self.nd, dt=-self.dt, dp=-self.dp, cubeless=-self.cubeless,
-                       probs=(1.0 - w, lg, lbg, wg, wbg), taker=not self.taker)
+        return replace(other, cubeless=-self.cubeless, probs=(1.0 - w, lg, lbg, wg, wbg))
+
+    # gnubg plays by its verdict's words, which differ from rules.cube's rules in two places.
+
+    def should_double(self, plies: int | None = None) -> bool:
+        """As :meth:`rules.cube.CubeAnalysis.should_double`, except that an optional double (it
+        changes nothing) doubles at 0 ply only: gnubg's own rule when it plays. ``plies``
+        defaults to the analysis's depth."""
+        if self.verdict.partition(",")[0].strip().lower().startswith("optional"):
+            return self.may_double and (self.plies if plies is None else plies) == 0
+        return super().should_double()
+
+    def should_take(self) -> bool:
+        """The taker takes unless gnubg's verdict says pass (its words, not the 5-digit printed
+        equities, which may tie)."""
+        return not self.verdict.partition(",")[2].strip().lower().startswith("pass")
 
     def action(self, plies: int | None = None) -> str:
         """The decider's action by gnubg's verdict: "double" / "no double" for the doubler,
-        "take" / "pass" for the taker. An optional double counts as a double at 0 ply only
-        (gnubg's own rule when it plays); ``plies`` defaults to the analysis's depth."""
-        head, _, answer = self.verdict.partition(",")
+        "take" / "pass" for the taker (``plies``: see :meth:`should_double`)."""
         if self.taker:
-            return "pass" if answer.strip().lower().startswith("pass") else "take"
-        head = head.strip().lower()
-        if head.startswith("optional"):
-            return "double" if (self.plies if plies is None else plies) == 0 else "no double"
-        return "double" if head in ("double", "redouble") else "no double"
+            return "take" if self.should_take() else "pass"
+        return "double" if self.should_double(plies) else "no double"
+
+
+CubeAnalysis = GnubgCubeAnalysis
+"""The former name, kept for callers."""
 
 
 _NUM = r"([+-]?\d+\.\d+)"
@@ -513,8 +525,8 @@ _LABELS = {"no double": "nd", "no redouble": "nd", "double, take": "dt", "redoub
            "double, pass": "dp", "redouble, pass": "dp"}
 
 
-def parse_cube_hint(text: str, where: str = "") -> CubeAnalysis:
-    """Read gnubg's printed cube analysis (its ``hint`` before the roll) into a :class:`CubeAnalysis`
+def parse_cube_hint(text: str, where: str = "") -> GnubgCubeAnalysis:
+    """Read gnubg's printed cube analysis (its ``hint`` before the roll) into a :class:`GnubgCubeAnalysis`
     for the player on roll. Raises ValueError, quoting gnubg, when the text holds no analysis (e.g.
     "You cannot double.") or a part is missing."""
     lines = text.splitlines()
@@ -535,10 +547,10 @@ def parse_cube_hint(text: str, where: str = "") -> CubeAnalysis:
         raise ValueError(f"gnubg's cube analysis{' for ' + where if where else ''} lacks {', '.join(missing)}: "
                          f"{text.strip()[:500]!r}")
     w, wg, wbg, _lose, lg, lbg = (float(x) for x in probs.groups())
-    return CubeAnalysis(nd=values["nd"], dt=values["dt"], dp=values["dp"], proper=proper,
-                        cubeless=float(header.group(2)), probs=(w, wg, wbg, lg, lbg), plies=int(header.group(1)))
+    return GnubgCubeAnalysis(nd=values["nd"], dt=values["dt"], dp=values["dp"], proper=proper,
+                             cubeless=float(header.group(2)), probs=(w, wg, wbg, lg, lbg), plies=int(header.group(1)))
 
 
-__all__ = ["CubeAnalysis", "Engine", "GnubgFullBot", "MAX_PLIES", "MONEY", "apply_move", "cube_info", "cube_refusal",
-           "engine", "eval_context", "gnubg_match_id", "import_gnubg_full", "move_steps", "parse_cube_hint",
+__all__ = ["CubeAnalysis", "Engine", "GnubgCubeAnalysis", "GnubgFullBot", "MAX_PLIES", "MONEY", "apply_move",
+           "cube_info", "cube_refusal", "engine", "eval_context", "gnubg_match_id", "import_gnubg_full", "move_steps", "parse_cube_hint",
            "parse_move_hint", "pos_info", "probabilities"]
