@@ -552,5 +552,5 @@ def parse_cube_hint(text: str, where: str = "") -> GnubgCubeAnalysis:
 
 
 __all__ = ["CubeAnalysis", "Engine", "GnubgCubeAnalysis", "GnubgFullBot", "MAX_PLIES", "MONEY", "apply_move",
-           "cube_info", "cube_refusal", "engine", "eval_context", "gnubg_match_id", "import_gnubg_full", "move_steps", "parse_cube_hint",
-           "parse_move_hint", "pos_info", "probabilities"]
+           "cube_info", "cube_refusal", "engine", "eval_context", "gnubg_match_id", "import_gnubg_full",
+           "move_steps", "parse_cube_hint", "parse_move_hint", "pos_info", "probabilities"]
