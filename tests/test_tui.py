@@ -449,6 +449,220 @@ def test_no_cube_option():
     assert not bot.questions and all(a.kind == "play" for g in s.finished for a in g.actions)
 
 
+# ------------------------------------------------------------------ money games
+
+
+def money_session(bot, seed=5, cube=True):
+    s = Session(bot, "cubey", seed=seed, points=0, hint_bot=bot, hint_name="cubey", cube=cube)
+    return s, s.start()
+
+
+def signed(n):
+    return f"{n:+d}" if n else "0"
+
+
+def session_line(s, net, n_games):
+    return f"Session: You {signed(net)}, cubey {signed(-net)} after {n_games} game{'' if n_games == 1 else 's'}."
+
+
+def test_money_session_the_person_doubles_and_games_go_on(tmp_path):
+    # cubey never doubles and answers take, pass, take, ...; the person doubles whenever they may
+    bot = CubeBot(double=False, answers=("take", "pass"))
+    s, head = money_session(bot, seed=5)
+    assert "money games with the cube (Jacoby rule)" in head
+    assert "Game 1. Session: You 0, cubey 0 after 0 games." in head
+    outs = []
+    while len(s.finished) < 4:
+        assert not s.over and len(outs) < 3000
+        outs.append(s.handle({"play": "1", "roll": "double", "answer": "take"}[s.phase]))
+    text = "\n".join(outs)
+    assert "You double; cubey takes. The cube is at 2, cubey's." in text and "Cube: 2, cubey's." in text
+    assert "You double; cubey passes." in text
+    # one double per game (a taken cube is cubey's, and cubey never redoubles): take, pass, take, pass
+    kinds = [[(a.player, a.kind) for a in g.actions if a.kind != "play"] for g in s.finished]
+    assert kinds == [[(0, "double"), (1, "take")], [(0, "double"), (1, "drop")]] * 2
+    for g in s.finished[1::2]:                     # the passed doubles: 1 point to the person
+        assert (g.winner, g.points) == (0, 1)
+    for g in s.finished[::2]:                      # the taken ones: at least 2 points (cube 2)
+        assert g.points in (2, 4, 6)
+    # the running total: the finished games' points, signed for the person; the record's score
+    # lines carry each side's points won so far, as gnubg's money sessions do
+    nets, won = [0], [0, 0]
+    for g in s.finished:
+        assert g.match_length == 0 and g.score == tuple(won) and not g.match_won and not g.crawford
+        won[g.winner] += g.points
+        nets.append(won[0] - won[1])
+    assert s.score == won and s.net == nets[-1]
+    for k in range(1, 5):                          # said after each game and at the next one's start
+        assert f"\n{session_line(s, nets[k], k)}\nGame {k + 1}. {session_line(s, nets[k], k)}" in text
+    path = tmp_path / "money.mat"
+    saved = s.save(path)
+    assert "Saved" in saved and "differs" not in saved, saved
+    assert s.handle("quit") == f"Goodbye. {session_line(s, nets[-1], 4)}" and s.over
+    assert " 0 point match" in path.read_text()
+    back = records.read_match(path)
+    assert back.match_length == 0 and len(back.games) >= 4
+    done = back.games[:4]
+    assert [(g.winner, g.points, g.score) for g in done] == [(g.winner, g.points, g.score) for g in s.finished]
+    assert [[(a.player, a.kind) for a in g.actions if a.kind != "play"] for g in done] == kinds
+    for g, b in zip(s.finished, done):
+        assert [p.dice for p in g.plays] == [p.dice for p in b.plays]
+        assert all(np.array_equal(x.result, y.result) for x, y in zip(g.plays, b.plays))
+
+
+def test_money_session_the_computer_doubles_and_the_person_passes():
+    bot = CubeBot(double=True)
+    s, _ = money_session(bot, seed=3)
+    advance_to(s, "answer")
+    assert s.prompt == "cubey doubles to 2: take or pass> " and "Cube: 1, in the middle." in s.board()
+    out = s.handle("pass")
+    assert "cubey wins 1 point. (the double was passed)" in out
+    assert f"{session_line(s, -1, 1)}\nGame 2. {session_line(s, -1, 1)}" in out
+    assert not s.over and s.game_number == 2
+    # the cube questions are asked in money play: length 0, no score, no Crawford, the Jacoby rule
+    ms = bot.questions[0]
+    assert (ms.match_length, ms.score, ms.crawford, ms.jacoby, ms.cube) == (0, (0, 0), False, True, 1)
+
+
+def test_money_session_resign_and_cube_hint():
+    bot = CubeBot(double=True)
+    s, _ = money_session(bot, seed=4)
+    advance_to(s, "answer")
+    assert "double/take  +0.2500" in s.handle("hint")
+    _, ms = bot.analysed
+    assert ms.match_length == 0 and ms.jacoby and ms.doubled
+    s.handle("take")
+    advance_to(s, "play")
+    finished = s.pos.copy()
+    finished[0] = 0
+    value = -game_result(finished) * s.game.cube_value   # the cube was turned: gammons count
+    out = s.handle("resign")
+    g = s.finished[0]
+    assert g.resigned and (g.winner, g.points) == (1, value) and s.net == -value
+    assert f"cubey wins {value} points" in out and "(resigned)" in out and "Game 2." in out
+
+
+def test_money_games_count_gammons_single_while_the_cube_is_centred():
+    # nobody doubles: under the Jacoby rule every game is worth 1, gammon or not; without the cube
+    # (no Jacoby rule then) the same dice give the gammons their due
+    jacoby, _ = money_session(CubeBot(double=False), seed=1)
+    outs = []
+    while len(jacoby.finished) < 3:
+        outs.append(jacoby.handle({"play": "1", "roll": "roll", "answer": "take"}[jacoby.phase]))
+    on_board = [abs(game_result(g.plays[-1].result)) for g in jacoby.finished]
+    assert on_board == [1, 2, 3]
+    assert [g.points for g in jacoby.finished] == [1, 1, 1] and jacoby.net == -3
+    assert "cubey wins 1 point (a gammon, counted single: Jacoby rule)." in "\n".join(outs)
+    plain, head = money_session(CubeBot(double=False), seed=1, cube=False)
+    assert "money games, no cube" in head and "Cube:" not in head
+    while len(plain.finished) < 3:
+        plain.handle("1")
+    assert [g.points for g in plain.finished] == [1, 2, 3] and plain.net == -6
+    assert "You cannot double: this session is played without the cube." in plain.handle("double")
+
+
+def test_money_and_points_together_are_refused(capsys):
+    import argparse
+
+    from games.backgammon.ui.terminal import add_arguments, run_command
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    assert run_command(p.parse_args(["--money", "--points", "3"])) == 2
+    assert "--money and --points do not go together" in capsys.readouterr().err
+    assert run_command(p.parse_args(["--points", "0"])) == 2
+    assert "--points must be at least 1" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="at least 1"):
+        Session(PubevalBot(), points=-1)
+
+
+# ------------------------------------------------------------------ checker play at the score
+
+
+class StateBot(PubevalBot):
+    """pubeval's plays; records the match state its ``choose`` and ``rank`` are handed."""
+
+    name = "stately"
+
+    def __init__(self):
+        self.states, self.ranked = [], []
+
+    def choose(self, board, d1, d2, rng=None, state=None):
+        self.states.append((state, (d1, d2)))
+        return super().choose(board, d1, d2)
+
+    def rank(self, board, d1, d2, state=None):
+        self.ranked.append((state, (d1, d2)))
+        return super().rank(board, d1, d2)
+
+
+class PlainBot(PubevalBot):
+    """A bot whose ``choose`` takes no state (nor rng)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def choose(self, board, d1, d2):
+        self.calls += 1
+        return super().choose(board, d1, d2)
+
+
+def test_the_computer_plays_at_the_match_score():
+    from games.backgammon.rules.ids import MatchState
+
+    bot = StateBot()
+    s = Session(bot, "stately", seed=6, points=9, hint_bot=bot, hint_name="stately")
+    s.start()
+    advance_to(s, "roll")
+    s.handle("double")                       # a bot without cube_action takes: cube 2, the computer's
+    s.handle("1")                            # and plays at that cube
+    n = len(bot.states)
+    s.handle("resign")                       # 0-2, 0-4 or 0-6 after game 1: the match goes on
+    lost = s.score[1]
+    assert lost in (2, 4, 6) and s.score[0] == 0 and not s.over
+    advance_to(s, "play")
+    s.handle("1")
+    assert bot.states and all(isinstance(ms, MatchState) for ms, _ in bot.states)
+    for ms, dice in bot.states:              # the computer on roll, seen with its dice
+        assert ms.match_length == 9 and ms.on_roll == 1 and ms.turn == 1 and ms.dice == dice
+    first, second = bot.states[:n], bot.states[n:]
+    assert first and second
+    assert {ms.score for ms, _ in first} == {(0, 0)} and {ms.score for ms, _ in second} == {(0, lost)}
+    assert (first[-1][0].cube, first[-1][0].cube_owner) == (2, 1)
+    # the hint ranks at the score too, with the person on roll and their dice
+    advance_to(s, "play")
+    assert "stately's best plays for you" in s.handle("hint")
+    ms, dice = bot.ranked[-1]
+    assert isinstance(ms, MatchState) and ms.on_roll == 0 and ms.dice == dice == s.dice
+    assert (ms.match_length, ms.score) == (9, (0, lost))
+
+
+def test_money_play_hands_the_bot_the_money_state():
+    bot = StateBot()
+    s = Session(bot, "stately", seed=6, points=0)
+    s.start()
+    for _ in range(3000):
+        if len(s.finished) >= 2:
+            break
+        s.handle({"play": "1", "roll": "roll", "answer": "take"}[s.phase])
+    assert bot.states and {(ms.match_length, ms.score, ms.jacoby, ms.crawford) for ms, _ in bot.states} == {
+        (0, (0, 0), True, False)}
+
+
+def test_a_bot_without_the_state_keyword_still_plays():
+    bot = PlainBot()
+    s = Session(bot, "plain", seed=6, points=5)
+    s.start()
+    assert not s.bot_at_score
+    advance_to(s, "roll")
+    s.handle("resign")
+    for _ in range(8):
+        s.handle({"play": "1", "roll": "roll", "answer": "take"}[s.phase])
+    # every turn of the computer's went through its choose, called with the board and dice alone
+    turns = sum(a.player == 1 for g in s.games() for a in g.plays)
+    assert len(s.finished) == 1 and bot.calls == turns and turns >= 4
+
+
 # ------------------------------------------------------------------ the command in a pseudo-terminal
 
 pexpect = pytest.importorskip("pexpect")
@@ -559,6 +773,31 @@ def test_terminal_against_a_model_file(tmp_path):
     child.sendline("quit")
     child.expect("Goodbye")
     assert finish(child) == 0
+
+
+def test_terminal_money_session(tmp_path):
+    child = spawn(tmp_path, "--bot", "pubeval", "--money", "--seed", "5", "--save", "money.mat")
+    child.expect(r"money games with the cube \(Jacoby rule\)")
+    child.expect(r"Game 1\. Session: You 0, pubeval 0 after 0 games\.")
+    for _ in range(100):
+        if child.expect([PROMPT, r"Roll or double> "]) == 1:
+            break
+        child.sendline("1")
+    child.sendline("double")
+    child.expect(r"You double; pubeval (takes|passes)")
+    child.sendline("quit")
+    child.expect(r"Goodbye\. Session: You [-+]?\d+, pubeval [-+]?\d+ after \d+ games?\.")
+    child.expect(r"Saved \d+ game\(s\)")
+    assert finish(child) == 0
+    back = records.read_match(tmp_path / "money.mat")
+    assert back.match_length == 0 and back.games
+    assert [(a.player, a.kind) for a in back.games[0].actions if a.kind != "play"][:1] == [(0, "double")]
+
+
+def test_terminal_money_and_points_refused(tmp_path):
+    child = spawn(tmp_path, "--money", "--points", "3")
+    child.expect("--money and --points do not go together")
+    assert finish(child) == 2
 
 
 def test_terminal_match_with_the_cube(tmp_path):

@@ -1,15 +1,21 @@
 """``python -m comparison play``: a person against a model or bot in the terminal.
 
-:class:`Session` holds a whole match (to N points, with the doubling cube unless ``cube=False``)
-and answers one line of the person's input at a time: ``handle(line) -> text to show``. It never
-reads or prints itself, so tests drive it directly; :func:`run_command` is the terminal loop around
-it (prompt, end-of-file, Ctrl-C, save on exit).
+:class:`Session` holds a whole match (to N points, with the doubling cube unless ``cube=False``),
+or a money session (``points=0``: games for points one after another until the person quits, with
+the cube and the Jacoby rule unless ``cube=False``), and answers one line of the person's input at
+a time: ``handle(line) -> text to show``. It never reads or prints itself, so tests drive it
+directly; :func:`run_command` is the terminal loop around it (prompt, end-of-file, Ctrl-C, save on
+exit).
 
 The cube, through the one game loop's rules (:mod:`games.backgammon.play.game`): when the person
 may double, their turn starts with the question "roll or double" before the dice are shown; the
 computer doubles and answers through its ``cube_action`` (a bot without one never doubles and
 always takes). In a 1-point match the cube is dead from the start, so a single game goes as it
 always did.
+
+The computer plays its checkers at the score (:func:`~games.backgammon.play.game.choose_play`):
+a bot that takes the match state values gammons as the match (or the Jacoby rule) makes them
+worth, and so does the hint.
 
 The person is X, moving from their 24-point down to their 1-point, and the board is numbered from
 their side. Positions are kept from the person's side: ``pos[1]`` the person's checkers, ``pos[0]``
@@ -33,20 +39,24 @@ from ..play.game import (
     CubeError,
     Dice,
     GameState,
+    accepts_keyword,
     answer_double,
     ask_cube,
     checker_record,
+    choose_play,
     cube_refusal,
     match_state,
     new_game,
     offer_double,
     play_turn,
+    plays_at_score,
     record_game,
     resign,
 )
 from ..records.model import crawford_flags
 from ..rules.board import pip_counts, start_board, swap_sides
 from ..rules.legal import NotationError, Play, legal_plays, parse_play
+from ..rules.scoring import points_won
 from .drawing import Style, draw_board
 
 HELP = """\
@@ -58,15 +68,15 @@ Commands:
   pip         pip counts
   board       show the board again
   undo        take back your last play (the dice stay the same)
-  save FILE   save the match so far as a .mat file
+  save FILE   save the match (or money session) so far as a .mat file
   resign      give up this game (you lose what you would lose if the computer bore off now)
-The cube (in a match longer than 1 point):
+The cube (in a match longer than 1 point, and in money games unless --no-cube):
   roll        roll the dice (asked before your roll whenever you may double)
   double      offer the computer a double, before rolling
   take, pass  answer the computer's double (drop = pass)
   hint        at a cube decision: the adviser's cube analysis (no double, double/take,
               double/pass, and the proper action)
-  quit        end the session (the match is saved)
+  quit        end the session (the match is saved; in money games, the way to stop)
   help        this text
 End-of-file (Ctrl-D) or Ctrl-C also end the session and save the match."""
 
@@ -104,20 +114,23 @@ class _Snapshot:
 
 
 class Session:
-    """A match between a person and a bot, one input line at a time.
+    """A match (or a money session, ``points=0``) between a person and a bot, one input line at a time.
 
     ``start()`` opens the match and returns the text up to the first question; then ``handle(line)``
     returns what to show after each line. ``prompt`` is the question to ask next, ``over`` says when
     the match (or the session) has ended, ``phase`` which decision of the person's is pending
     (:data:`ROLL`, :data:`PLAY`, :data:`ANSWER` or None). Nothing is printed or read here.
+    ``points`` is the match length, 0 for money games (played until the person quits).
     """
 
     def __init__(self, opponent, name: str = "computer", seed: Optional[int] = None, points: int = 1,
                  color: bool = False, you: str = "You", hint_bot=None, hint_name: Optional[str] = None,
                  cube: bool = True):
-        if points < 1:
-            raise ValueError(f"points must be at least 1, got {points}")
+        if points < 0:
+            raise ValueError(f"points must be at least 1 (or 0 for money games), got {points}")
         self.bot = opponent
+        # asked once: whether each bot's checker play takes the match state (gammons at the score)
+        self.bot_at_score = plays_at_score(opponent)
         self.them = name
         self.you = you
         self.seed = seed
@@ -127,7 +140,9 @@ class Session:
         self.style = Style(color)
         self.hint_bot = hint_bot if hint_bot is not None else opponent
         self.hint_name = hint_name or name
-        self.score = [0, 0]
+        self.hint_at_score = plays_at_score(self.hint_bot) and accepts_keyword(
+            getattr(self.hint_bot, "rank", None), "state")
+        self.score = [0, 0]            # points won by each side (in money games too, as gnubg keeps them)
         self.finished: list = []       # records.Game of every finished game
         self.over = False
         self.game_number = 0
@@ -140,11 +155,23 @@ class Session:
 
     # -------------------------------------------------------------- the flow of a match
 
+    @property
+    def money(self) -> bool:
+        """Money games (match length 0): played until the person quits."""
+        return self.length == 0
+
+    @property
+    def cube_live(self) -> bool:
+        """Whether the cube is in play at all (not in a 1-point match, nor with ``cube=False``)."""
+        return self.cube and self.length != 1
+
     def start(self) -> str:
-        cube = "with the cube" if self.cube and self.length > 1 else "no cube"
-        head = (f"{self.you} (X) against {self.them} (O): "
-                + (f"a match to {self.length} points" if self.length > 1 else "one game")
-                + f", {cube}; dice seed {self.seed}. Type `help` for the commands.")
+        if self.money:
+            what = "money games" + (" with the cube (Jacoby rule)" if self.cube else ", no cube")
+        else:
+            what = ((f"a match to {self.length} points" if self.length > 1 else "one game")
+                    + (", with the cube" if self.cube_live else ", no cube"))
+        head = f"{self.you} (X) against {self.them} (O): {what}; dice seed {self.seed}. Type `help` for the commands."
         return head + "\n" + self._new_game()
 
     @property
@@ -178,13 +205,18 @@ class Session:
         self.actions = []
         self.undo_stack = []
         out = []
-        if self.length > 1:
+        if self.money:
+            out.append(f"Game {self.game_number}. {self._session_text()}.")
+        elif self.length > 1:
             out.append(f"Game {self.game_number}. Score: {self._score_text()}.")
         scores = [g.score for g in self.finished] + [tuple(self.score)]
         crawford = self.length > 1 and crawford_flags(scores, self.length)[-1]
         if crawford:
             out.append("This is the Crawford game: no doubling.")
-        self.game = new_game(self.dice_source, tuple(self.score), self.length, crawford)
+        # money: the score only fills the record's score lines (the cube ignores it); the Jacoby
+        # rule only with the cube, since without one a gammon would never count
+        self.game = new_game(self.dice_source, tuple(self.score), self.length, crawford,
+                             jacoby=self.money and self.cube)
         mine, theirs = self.game.opening
         first = "you play first" if self.game.turn == YOU else f"{self.them} plays first"
         out.append(f"You roll {mine}, {self.them} rolls {theirs}: {first}.")
@@ -243,7 +275,7 @@ class Session:
     def _computer_plays(self, d) -> str:
         g = self.game
         view = g.board  # the computer's side: it in row 1
-        play = self.bot.choose(view, *d)
+        play = choose_play(self.bot, g, at_score=self.bot_at_score)
         self.actions.append(checker_record(g, play, len(legal_plays(view, *d))))
         play_turn(g, None if play is None else play.board, self.dice_source)
         if play is None:
@@ -256,10 +288,15 @@ class Session:
         winner, pts = g.winner, g.points
         self.finished.append(record_game(g, self.actions, self.game_number, (self.you, self.them)))
         self.score[winner] += pts
-        match_won = self.score[winner] >= self.length
+        match_won = not self.money and self.score[winner] >= self.length
         self.actions, self.plays, self.undo_stack, self.phase = [], [], [], None
         base = pts // g.cube_value
         kind = {1: "", 2: " (a gammon)", 3: " (a backgammon)"}[base] if g.ended_by != "pass" else ""
+        if g.jacoby and g.cube_value == 1 and g.ended_by == "bear-off":
+            # the Jacoby rule made a gammon single: say so, or the person may think it a miscount
+            full = int(points_won(np.ascontiguousarray(g.board[0])))  # the loser's row, the winner's view
+            kind = {2: " (a gammon, counted single: Jacoby rule)",
+                    3: " (a backgammon, counted single: Jacoby rule)"}.get(full, kind)
         how = {"resign": " (resigned)", "pass": " (the double was passed)"}.get(g.ended_by, "")
         who = "You win" if winner == YOU else f"{self.them} wins"
         out = [self.board(), f"{who} {pts} point{'s' if pts > 1 else ''}{kind}.{how}"]
@@ -269,12 +306,26 @@ class Session:
                 out.append(f"Final score: {self._score_text()}. "
                            + ("You win the match." if winner == YOU else f"{self.them} wins the match."))
             return "\n".join(out)
-        out.append(f"Score: {self._score_text()} (match to {self.length}).")
+        if self.money:
+            out.append(f"{self._session_text()}.")
+        else:
+            out.append(f"Score: {self._score_text()} (match to {self.length}).")
         out.append(self._new_game())
         return "\n".join(out)
 
     def _score_text(self) -> str:
         return f"{self.you} {self.score[YOU]}, {self.them} {self.score[THEM]}"
+
+    @property
+    def net(self) -> int:
+        """The person's running total of a money session: points won less points lost."""
+        return self.score[YOU] - self.score[THEM]
+
+    def _session_text(self) -> str:
+        """"Session: You +3, computer -3 after 2 games" (a money session's running total)."""
+        n = len(self.finished)
+        mine, theirs = (f"{v:+d}" if v else "0" for v in (self.net, -self.net))
+        return f"Session: {self.you} {mine}, {self.them} {theirs} after {n} game{'' if n == 1 else 's'}"
 
     def _cube_text(self) -> str:
         """The cube's value and owner, as shown under the board."""
@@ -406,7 +457,9 @@ class Session:
             if not rest.isdigit() or int(rest) < 1:
                 return "hint takes a number of plays, e.g. `hint 3`."
             n = int(rest)
-        ranked = self.hint_bot.rank(self.pos, *self.dice)[:n]
+        # a bot that plays at the score ranks at it too: the person is on roll, so the state's on_roll
+        at_score = {"state": match_state(self.game, with_dice=True)} if self.hint_at_score else {}
+        ranked = self.hint_bot.rank(self.pos, *self.dice, **at_score)[:n]
         number = {p.key(): i + 1 for i, p in enumerate(self.plays)}
         # a model with outcome heads says how good each result is: equity and your chances, as gnubg shows
         probs = getattr(self.hint_bot, "result_probabilities", lambda r: None)(
@@ -465,14 +518,14 @@ class Session:
 
     def _cmd_quit(self, _rest) -> str:
         self.over = True
-        return "Goodbye."
+        return f"Goodbye. {self._session_text()}." if self.money else "Goodbye."
 
     _cmd_exit = _cmd_quit
 
     def board(self) -> str:
         status = f"{self.you} to play {self.dice[0]}{self.dice[1]}" if self.dice else ""
         drawing = draw_board(self.pos, self.you, self.them, self.style, status)
-        return drawing + "\n" + self._cube_text() if self.cube and self.length > 1 else drawing
+        return drawing + "\n" + self._cube_text() if self.cube_live else drawing
 
     # -------------------------------------------------------------- records
 
@@ -484,7 +537,8 @@ class Session:
         return out
 
     def save(self, path) -> str:
-        """Write the match so far as a .mat file and check that it reads back to the same plays."""
+        """Write the match so far as a .mat file (a money session as a "0 point match", as gnubg
+        writes one) and check that it reads back to the same plays."""
         from .. import records
 
         games = self.games()
@@ -545,9 +599,12 @@ def add_arguments(p) -> None:
                      help="play against a bot: pubeval, random, gnubg or gnubg:N (default: the packaged "
                           "model when there is one, else pubeval)")
     p.add_argument("--seed", type=int, default=None, help="seed of the dice (default: a fresh one, printed)")
-    p.add_argument("--points", type=int, default=1,
+    p.add_argument("--points", type=int, default=None,
                    help="match length in points (default 1: one game); longer matches are played with the "
                         "doubling cube and the Crawford rule")
+    p.add_argument("--money", action="store_true",
+                   help="money games, one after another until you type quit: with the doubling cube and the "
+                        "Jacoby rule (no Crawford, no beavers) unless --no-cube")
     p.add_argument("--no-cube", action="store_true", help="play without the doubling cube")
     p.add_argument("--save", metavar="FILE", default=None,
                    help="where the match is saved on exit (default: comparison-DATE-TIME.mat here)")
@@ -592,7 +649,11 @@ def _use_color(args) -> bool:
 def run_command(args) -> int:
     from ..players import PlayerError
 
-    if args.points < 1:
+    if getattr(args, "money", False) and args.points is not None:
+        print("play: --money and --points do not go together: money games have no match length "
+              "(they go on until you quit)", file=sys.stderr)
+        return 2
+    if args.points is not None and args.points < 1:
         print(f"play: --points must be at least 1, got {args.points}", file=sys.stderr)
         return 2
     if args.seed is not None and args.seed < 0:
@@ -605,7 +666,8 @@ def run_command(args) -> int:
         return 2
     seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 1_000_000)
     save_path = args.save or f"comparison-{time.strftime('%Y%m%d-%H%M%S')}.mat"
-    session = Session(bot, name, seed=seed, points=args.points, color=_use_color(args), you=args.name,
+    points = 0 if getattr(args, "money", False) else (args.points or 1)  # 0: money games
+    session = Session(bot, name, seed=seed, points=points, color=_use_color(args), you=args.name,
                       hint_bot=hint, hint_name=hint_name, cube=not args.no_cube)
     try:  # line editing and history for input(), where the platform has it
         importlib.import_module("readline")
