@@ -26,3 +26,20 @@ def shared_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def gnubg():
     return pytest.importorskip("gnubg_nn", reason="gnubg-nn (the test extra) is not installed")
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory):
+    """``corpus_copy(n)``: a folder of its own holding the first ``n`` match files of the bundled
+    gnubg self-play corpus (cubeless money, every game played out)."""
+    import shutil
+
+    from games.backgammon import records
+
+    def copy(n: int) -> Path:
+        d = tmp_path_factory.mktemp(f"corpus{n}")
+        for f in sorted(records.corpus_dir().glob("*.mat"))[:n]:
+            shutil.copy(f, d / f.name)
+        return d
+
+    return copy

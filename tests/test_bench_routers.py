@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,6 @@ import torch
 
 from comparison import checkpoint, cli, moe
 from comparison.evaluate import score_set
-from games.backgammon import records
 from games.backgammon.learn.dataset import build_dataset, get_encoding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,21 +24,14 @@ def _load_script():
 
 
 @pytest.fixture(scope="module")
-def two_files(tmp_path_factory):
-    """Two match files of the bundled gnubg corpus, in a folder of their own."""
-    d = tmp_path_factory.mktemp("corpus")
-    for f in sorted(records.corpus_dir().glob("*.mat"))[:2]:
-        shutil.copy(f, d / f.name)
-    return d
+def two_files(corpus_copy):
+    return corpus_copy(2)
 
 
 @pytest.fixture(scope="module")
-def four_files(tmp_path_factory):
-    """Four match files of the bundled corpus: two to train on, one to validate, one to test."""
-    d = tmp_path_factory.mktemp("corpus4")
-    for f in sorted(records.corpus_dir().glob("*.mat"))[:4]:
-        shutil.copy(f, d / f.name)
-    return d
+def four_files(corpus_copy):
+    """Two to train on, one to validate, one to test."""
+    return corpus_copy(4)
 
 
 def test_bench_routers_smoke(four_files, tmp_path):

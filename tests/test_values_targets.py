@@ -30,12 +30,8 @@ def same(a, b) -> bool:
 
 
 @pytest.fixture(scope="module")
-def corpus_dir(tmp_path_factory):
-    """Two files of the bundled gnubg self-play corpus (cubeless money, every game played out)."""
-    d = tmp_path_factory.mktemp("corpus")
-    for f in sorted(records.corpus_dir().glob("*.mat"))[:2]:
-        shutil.copy(f, d / f.name)
-    return d
+def corpus_dir(corpus_copy):
+    return corpus_copy(2)
 
 
 @pytest.fixture(scope="module")
