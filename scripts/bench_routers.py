@@ -80,6 +80,8 @@ def parse_args(argv=None):
     p.add_argument("--gnubg", choices=("auto", "yes", "no"), default="auto", help="equity loss by gnubg 0-ply")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     p.add_argument("--no-report", action="store_true", help="train and cache the runs only")
+    p.add_argument("--report-only", action="store_true",
+                   help="train nothing: report the runs already cached (each model over the seeds it has)")
     p.add_argument("--out", default="results/routers", help="output prefix (.json, .md, .png)")
     return p.parse_args(argv)
 
@@ -367,6 +369,8 @@ def train_run(cache: Path, name: str, kind: str, width, seed: int, split, equiti
     row_path = Path(f"{stem}.json")
     if row_path.exists():
         return json.loads(row_path.read_text())
+    if args.report_only:
+        return None
     lock = Path(f"{stem}.lock")
     if not claim(lock):
         log(f"{name} seed {seed}: being trained by another process")
@@ -484,6 +488,9 @@ def upcycling_run(cache: Path, router: str, seed: int, split, args) -> dict | No
     stem = cache / f"dense_H{args.hidden}-s{seed}"
     if not Path(f"{stem}.json").exists():
         return None
+    if args.report_only and not all((cache / f"upcycle_{router}_{arm}-s{seed}.json").exists()
+                                    for arm in ("upcycled", "dense_continued", "moe_scratch")):
+        return None
     dense_row = json.loads(Path(f"{stem}.json").read_text())
     dense = checkpoint.load(f"{stem}.pt").model
     budget = dense_row["steps"]
@@ -502,6 +509,8 @@ def upcycling_run(cache: Path, router: str, seed: int, split, args) -> dict | No
         if path.exists():
             result["arms"][arm] = json.loads(path.read_text())
             continue
+        if args.report_only:
+            return None
         lock = path.with_suffix(".lock")
         if not claim(lock):
             log(f"upcycling {arm} seed {seed}: being trained by another process")

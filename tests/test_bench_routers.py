@@ -76,16 +76,21 @@ def test_bench_routers_smoke(four_files, tmp_path):
     assert saved["verdicts"] == result["verdicts"]
     assert "| token_choice |" in (tmp_path / "routers.md").read_text()
     assert (tmp_path / "routers.png").stat().st_size > 1000
-    # everything is cached: a second run trains nothing and reports the same agreements
+    # everything is cached: a second run trains nothing and reports the same agreements; with
+    # --report-only a seed that was never run (2) is left out rather than trained
     calls = []
     original = bench._train_run
     bench._train_run = lambda *a, **k: calls.append(a) or original(*a, **k)
     try:
         again = bench.main(argv)
+        partial = bench.main(argv[:argv.index("--seeds")] + ["--seeds", "0", "1", "2", "--report-only"]
+                             + argv[argv.index("--seeds") + 3:])
     finally:
         bench._train_run = original
         torch.set_num_threads(torch_threads)
     assert calls == [] and [r["top1"] for r in again["models"]] == [r["top1"] for r in result["models"]]
+    assert [r["top1"] for r in partial["models"]] == [r["top1"] for r in result["models"]]
+    assert all(r["seeds"] == 2 for r in partial["models"]) and partial["upcycling"]["seeds"] == 2
 
 
 def test_a_run_held_by_a_live_process_is_left_to_it(tmp_path):
