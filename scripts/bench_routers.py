@@ -640,7 +640,8 @@ def markdown(result: dict) -> str:
                          f"{diff(t['bootstrap'])} |")
     u = result.get("upcycling")
     if u:
-        lines += ["", f"Upcycling ({u['router']} router, chosen on validation; budget: the dense H={s['hidden']} "
+        chosen = "the best on validation" if u["router"] == result.get("best_router") else "given"
+        lines += ["", f"Upcycling ({u['router']} router, {chosen}; budget: the dense H={s['hidden']} "
                       f"model's own steps, {u['budget_steps']:.0f} on average; upcycled at step 0: "
                       f"{pct(u['upcycled_step0_top1'])}, dense {pct(u['dense_top1'])}). Upcycled and continued dense: "
                       f"steps after the dense training, constant lr {s['continue_lr']}; scratch: steps in all, "
@@ -808,6 +809,7 @@ def main(argv=None) -> dict | None:
                   "torch": torch.__version__,
                   "command": "python scripts/bench_routers.py " + " ".join(argv if argv is not None else sys.argv[1:])},
         "models": list(summary.values()), "training_free": training_free, "upcycling": upcycling,
+        "best_router": max(learned, key=lambda s: s["valid_top1"])["name"] if learned else None,
         "verdicts": verdicts,
         "runs": {name: [{k: v for k, v in r.items() if k != "correct"} for r in runs]
                  for name, runs in rows_by_name.items()},
@@ -846,4 +848,8 @@ def targets(summary: dict, learned: list, upcycling) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the run in progress saved its .last state
+        log("interrupted: the runs in progress saved their state; the same command resumes them")
+        sys.exit(130)
