@@ -339,20 +339,26 @@ def run_dir(args) -> Path:
 
 def claim(path: Path) -> bool:
     """Take the lock ``path`` for a run (False when a live process holds it): processes started
-    with the same arguments share the runs between them."""
+    with the same arguments share the runs between them. A lock left by a process that died, or
+    by one on another machine (a cache folder copied or shared), is taken over."""
     import os
+    import socket
 
+    me = f"{socket.gethostname()}:{os.getpid()}"
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         try:
-            os.kill(int(path.read_text() or 0), 0)
-            return False  # its holder is alive
+            host, _, pid = path.read_text().rpartition(":")
+            if host == socket.gethostname():
+                os.kill(int(pid), 0)
+                return False  # its holder is alive
         except (ValueError, ProcessLookupError, PermissionError, FileNotFoundError):
-            path.unlink(missing_ok=True)  # a holder that died: take the run over
-            return claim(path)
+            pass
+        path.unlink(missing_ok=True)  # a holder that died, or another machine's: take the run over
+        return claim(path)
     with os.fdopen(fd, "w") as f:
-        f.write(str(os.getpid()))
+        f.write(me)
     return True
 
 

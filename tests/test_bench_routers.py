@@ -98,8 +98,15 @@ def test_a_run_held_by_a_live_process_is_left_to_it(tmp_path):
     lock = tmp_path / "run.lock"
     assert bench.claim(lock)                    # free: taken
     assert not bench.claim(lock)                # held by this (live) process
-    lock.write_text("999999999")                # a holder that no longer exists
-    assert bench.claim(lock) and lock.read_text() == str(__import__("os").getpid())
+    import os
+    import socket
+
+    me = f"{socket.gethostname()}:{os.getpid()}"
+    assert lock.read_text() == me
+    lock.write_text(f"{socket.gethostname()}:999999999")   # a holder that no longer exists
+    assert bench.claim(lock) and lock.read_text() == me
+    lock.write_text(f"another-machine:{os.getpid()}")    # a pid on another machine means nothing here
+    assert bench.claim(lock) and lock.read_text() == me
 
 
 def test_paired_and_bootstrap_statistics():
