@@ -22,11 +22,12 @@ with positions as tokens (games.backgammon.learn.tokens, 26 tokens of 12 feature
    the test part after 25%, 50% and 100% of the dense model's steps.
 
 Every (model, seed) run is cached under ``--runs`` (its model, its .last state and a JSON row):
-an interrupted benchmark resumes where it stopped, and processes running different ``--seeds``
-can share the folder (``--no-report`` trains without writing the report; a final run with all
-seeds assembles it from the cache).
+an interrupted benchmark resumes where it stopped, at the exact batch. Processes started with the
+same arguments share the runs (a lock file per run; ``--no-report`` trains without writing the
+report), and ``--report-only`` reports what is cached, each model over the seeds it has.
 
-    PYTHONPATH=. python scripts/bench_routers.py --seeds 0 1 2 --epochs 6
+    PYTHONPATH=. python scripts/bench_routers.py --seeds 0 1 2 --epochs 5 --patience 2 --upcycle-router expert_choice
+    ... the same with --report-only                  # the report from the cache, training nothing
 
 Writes <out>.json, <out>.md and <out>.png (default results/routers.*); progress on stderr.
 """
