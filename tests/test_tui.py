@@ -678,6 +678,15 @@ def spawn(tmp_path, *args):
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
+def play_until_asked_to_roll_or_double(child, turns: int = 100):
+    """Play move 1 of the list at every turn until the session asks "roll or double"."""
+    for _ in range(turns):
+        if child.expect([PROMPT, r"Roll or double> "]) == 1:
+            return
+        child.sendline("1")
+    raise AssertionError(f"no cube decision in {turns} turns")
+
+
 def finish(child):
     child.expect(pexpect.EOF)
     child.close()
@@ -779,10 +788,7 @@ def test_terminal_money_session(tmp_path):
     child = spawn(tmp_path, "--bot", "pubeval", "--money", "--seed", "5", "--save", "money.mat")
     child.expect(r"money games with the cube \(Jacoby rule\)")
     child.expect(r"Game 1\. Session: You 0, pubeval 0 after 0 games\.")
-    for _ in range(100):
-        if child.expect([PROMPT, r"Roll or double> "]) == 1:
-            break
-        child.sendline("1")
+    play_until_asked_to_roll_or_double(child)
     child.sendline("double")
     child.expect(r"You double; pubeval (takes|passes)")
     child.sendline("quit")
@@ -803,10 +809,7 @@ def test_terminal_money_and_points_refused(tmp_path):
 def test_terminal_match_with_the_cube(tmp_path):
     child = spawn(tmp_path, "--bot", "pubeval", "--points", "3", "--seed", "5", "--save", "cube.mat")
     child.expect("a match to 3 points, with the cube")
-    for _ in range(100):
-        if child.expect([PROMPT, r"Roll or double> "]) == 1:
-            break
-        child.sendline("1")
+    play_until_asked_to_roll_or_double(child)
     child.sendline("double")
     child.expect(r"You double; pubeval takes\. The cube is at 2, pubeval's\.")
     child.expect(r"Cube: 2, pubeval's\.")
