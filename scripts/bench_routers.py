@@ -34,6 +34,7 @@ Writes <out>.json, <out>.md and <out>.png (default results/routers.*); progress 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import hashlib
 import json
@@ -214,59 +215,36 @@ def faster_training_path(model, train, featurize, args) -> bool:
     return model.sparse
 
 
-def untracked(model):
-    """Context: a mixture's routing statistics off (scoring for measurement, not training)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def ctx():
-        track = getattr(model, "track_stats", None)
+@contextlib.contextmanager
+def untracked(*models):
+    """Eval mode with a mixture's routing statistics off (scoring to measure, not to train);
+    both restored after."""
+    saved = [(m, m.training, getattr(m, "track_stats", None)) for m in models]
+    for m, _, track in saved:
+        m.eval()
         if track is not None:
-            model.track_stats = False
-        try:
-            yield
-        finally:
+            m.track_stats = False
+    try:
+        yield
+    finally:
+        for m, training, track in saved:
+            m.train(training)
             if track is not None:
-                model.track_stats = track
-    return ctx()
-
-
-def ranking_time_us(model, data, n: int) -> float:
-    """Median time (us) of one eval forward over one decision's candidates (features precomputed)."""
-    import torch
-
-    from games.backgammon.learn.dataset import get_encoding
-
-    featurize = get_encoding("tokens")
-    was = model.training
-    model.eval()
-    times = []
-    with torch.no_grad(), untracked(model):
-        for g in range(min(n, len(data))):
-            x = torch.from_numpy(featurize(data.items[data.offsets[g]:data.offsets[g + 1]]))
-            model(x)  # warm
-            t = time.perf_counter()
-            model(x)
-            times.append(time.perf_counter() - t)
-    model.train(was)
-    return 1e6 * float(np.median(times))
+                m.track_stats = track
 
 
 def ranking_times_side_by_side(models: dict, data, n: int, repeats: int = 3) -> dict:
-    """Median time (us) to rank one decision, for every model of ``models`` (name -> model), measured
-    in one pass: decision by decision, each model in turn, so that the machine's drift and other
-    load fall on all of them alike. The figure the report compares costs by."""
+    """Median time (us) to rank one decision (one eval forward over its candidates, features
+    precomputed; best of ``repeats`` after a warm-up), for every model of ``models`` (name ->
+    model), measured in one pass: decision by decision, each model in turn, so that the machine's
+    drift and other load fall on all of them alike. The figure the report compares costs by."""
     import torch
 
     from games.backgammon.learn.dataset import get_encoding
 
     featurize = get_encoding("tokens")
     times = {name: [] for name in models}
-    for m in models.values():
-        m.eval()
-        if hasattr(m, "track_stats"):
-            m.track_stats = False
-    with torch.no_grad():
+    with torch.no_grad(), untracked(*models.values()):
         for g in range(min(n, len(data))):
             x = torch.from_numpy(featurize(data.items[data.offsets[g]:data.offsets[g + 1]]))
             for name, m in models.items():
@@ -280,6 +258,11 @@ def ranking_times_side_by_side(models: dict, data, n: int, repeats: int = 3) -> 
     return {name: 1e6 * float(np.median(t)) for name, t in times.items()}
 
 
+def ranking_time_us(model, data, n: int) -> float:
+    """:func:`ranking_times_side_by_side` of one model."""
+    return ranking_times_side_by_side({"model": model}, data, n)["model"]
+
+
 def flops_per_position(model, data, n: int) -> float:
     """Matmul FLOPs of one eval forward per position (torch's FlopCounterMode), on the candidates
     of the first ``n`` decisions."""
@@ -289,25 +272,20 @@ def flops_per_position(model, data, n: int) -> float:
     from games.backgammon.learn.dataset import get_encoding
 
     x = torch.from_numpy(get_encoding("tokens")(data.items[:data.offsets[min(n, len(data))]]))
-    was = model.training
-    model.eval()
     with torch.no_grad(), untracked(model), FlopCounterMode(display=False) as counter:
         model(x)
-    model.train(was)
     return counter.get_total_flops() / len(x)
 
 
 def scored(model, data):
     """(top-1 agreement, picked index per decision, correct per decision) on ``data``."""
-    from comparison.evaluate import picks, score_set
+    from comparison.evaluate import expert_ranks, picks, score_set
     from games.backgammon.learn.dataset import get_encoding
 
     with untracked(model):
         s = score_set(model, data, get_encoding("tokens"))
     picked = picks(s, data.offsets)
     # ties count against the model, as in comparison.evaluate
-    from comparison.evaluate import expert_ranks
-
     correct = expert_ranks(s, data.offsets, data.chosen) == 1
     return float(correct.mean()), picked, correct
 
