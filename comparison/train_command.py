@@ -91,8 +91,10 @@ def add_arguments(p) -> None:
                         "valued plays ordered by its values, each weighted by the values' gap (default 0: none)")
     m.add_argument("--engine-source", default="pairs", metavar="SOURCE",
                    help="where --engine-pairs reads the engine's values, as the game offers them; backgammon: pairs "
-                        "(gnubg's analysed equities of the plays it lists, in the shared analyses) or pairs:PATH "
-                        "(default pairs)")
+                        "(gnubg's analysed equities of the plays it lists, in the shared analyses) or pairs:PATH, "
+                        "generated or generated:DIR (the equities of the candidates' probabilities that records "
+                        "generate --label gnubg --label-candidates wrote beside the records), or both joined by a "
+                        "comma (default pairs)")
     m.add_argument("--hidden", default="128", help="hidden widths, e.g. 128 or 256,64 (default 128)")
     m.add_argument("--activation", default="relu", help="relu, tanh, sigmoid or gelu (default relu)")
     m.add_argument("--router", default="token_choice", help="mixture-of-experts router (--model moe)")

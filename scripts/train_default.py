@@ -10,6 +10,13 @@ first) on the same three-way date split of the records, whole matches at a time:
 - train: the rest, with the bundled gnubg corpus (no dates: it sorts first, so always trains).
   gnubg's analysed probabilities (--targets analysis) come only from the training matches.
 
+Candidates marked "labelled" also train on gnubg's own judgements of generated positions: the
+bundled corpus played again (the same seed, the same files) and more gnubg self-play games, written
+by `records generate --label gnubg --label-candidates` into runs/labels/ (made here when missing,
+about 15 games/s on one core): gnubg-nn's probabilities of every legal play of every decision, as
+targets for the outcome heads and, with --engine-pairs, as engine preference pairs. None of it
+comes from the human matches, so the split is untouched.
+
 The candidate with the best validation agreement is copied into the package. Each run resumes from
 its runs/default-NAME.pt.last file (a finished run has nothing left to do; delete it to train afresh).
 """
@@ -25,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HUMAN = ROOT.parent / "shared" / "data" / "human-records"
 CORPUS = ROOT / "games" / "backgammon" / "data" / "corpus"
 TARGET = ROOT / "games" / "backgammon" / "data" / "default-model.pt"
+LABELS = ROOT / "runs" / "labels"
+# (folder, seed, games) of the labelled self-play: the corpus again (seed 1), then new games
+LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
           "--valid-fraction", "0.1", "--test-fraction", "0.1", "--threads", "1"]
 # name -> the options that differ (later options win: --epochs); every one is an outcome model
@@ -38,7 +48,24 @@ CANDIDATES = {
     "outcome-w20-results": ["--model", "outcome", "--targets", "analysis,results", "--target-weight", "20"],
     "outcome-w20-listwise": ["--model", "outcome", "--targets", "analysis", "--target-weight", "20",
                              "--loss", "listwise"],
+    # labelled: the human records with the labelled self-play instead of the bare corpus
+    "labelled-w20-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
+                              "--loss", "listwise"],
+    "labelled-w20-listwise-pairs": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
+                                    "--loss", "listwise", "--engine-pairs", "1", "--engine-source", "generated"],
 }
+
+
+def labelled_records() -> list[str]:
+    """The folders of gnubg self-play labelled at every candidate, generated where missing."""
+    for folder, seed, games in LABELLED:
+        if len(list(folder.glob("*.probs.jsonl"))) * 100 < games:
+            cmd = [sys.executable, "-m", "comparison", "records", "generate", "--engine", "gnubg", "--games",
+                   str(games), "--seed", str(seed), "--games-per-file", "100", "--out", str(folder),
+                   "--label", "gnubg", "--label-candidates", "--workers", "1"]
+            print(" ".join(cmd), flush=True)
+            subprocess.check_call(cmd, cwd=ROOT)
+    return [str(folder) for folder, _, _ in LABELLED]
 
 
 def best_valid_agreement(path: Path) -> float:
@@ -59,7 +86,8 @@ def main(argv=None) -> int:
     scores = {}
     for name in args.only or CANDIDATES:
         out = ROOT / "runs" / f"default-{name}.pt"
-        cmd = [sys.executable, "-m", "comparison", "train", "--records", str(HUMAN), str(CORPUS), *COMMON,
+        corpus = labelled_records() if name.startswith("labelled") else [str(CORPUS)]
+        cmd = [sys.executable, "-m", "comparison", "train", "--records", str(HUMAN), *corpus, *COMMON,
                *CANDIDATES[name], "--out", str(out), *extra]
         if Path(f"{out}.last").exists():  # finished runs resume to nothing to do; interrupted ones go on
             cmd.append("--resume")

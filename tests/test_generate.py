@@ -208,6 +208,10 @@ def test_gnubg_labels_beside_the_records(tmp_path, capsys, gnubg):
                      "--label", "pubeval"]) == 2
     assert "labels come from gnubg" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()                          # said before anything is written
+    assert cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "e"),
+                     "--label-candidates"]) == 2
+    assert "--label-candidates needs --label" in capsys.readouterr().err
+    assert not (tmp_path / "e").exists()
 
 
 def test_labels_without_gnubg_nn_are_refused_clearly(tmp_path, capsys, monkeypatch):

@@ -460,6 +460,48 @@ def test_engine_labels_become_targets(tmp_path, gnubg):
         dataset.with_targets(data, "engine", log=lambda *a: None)
 
 
+def test_engine_labels_of_every_candidate(tmp_path, gnubg):
+    """--label-candidates: every legal play of each non-forced decision labelled, in the reader's
+    own order (checked against gnubg-nn directly), and the engine's choice is the best of them by
+    their cubeless equity (gnubg at 0 ply picks the best equity): the pair source 'generated'."""
+    from games.backgammon.play.generate import generate, label_path
+    from games.backgammon.players.gnubg import GnubgBot
+
+    out = tmp_path / "gen"
+    s = generate(out, "gnubg", games=4, seed=3, workers=1, games_per_file=2, progress=False, label="gnubg",
+                 label_candidates=True)
+    assert s["label_candidates"]
+    quiet = lambda *a: None  # noqa: E731
+    data = dataset.build_dataset([out], cache_dir=tmp_path / "cache", workers=1, progress=False,
+                                 targets="engine,generated", log=quiet)
+    assert not np.isnan(data.targets).any() and not np.isnan(data.values).any()   # every candidate
+    want = GnubgBot(0).result_probabilities(data.items)
+    np.testing.assert_allclose(data.targets, want, atol=6e-5)                     # written to 4 decimals
+    best = [int(np.argmax(data.values[a:b])) for a, b in zip(data.offsets[:-1], data.offsets[1:])]
+    chosen_value = data.values[data.offsets[:-1] + data.chosen]
+    best_value = data.values[data.offsets[:-1] + np.array(best)]
+    assert np.all(chosen_value >= best_value - 2e-4)                               # ties to the 4th decimal
+
+    # records labelled at the chosen play only give no pairs; the first pair source wins
+    plain = tmp_path / "plain"
+    generate(plain, "gnubg", games=4, seed=3, workers=1, games_per_file=2, progress=False, label="gnubg")
+    few = dataset.build_dataset([plain], cache_dir=tmp_path / "cache2", workers=1, progress=False,
+                                targets="engine,generated", log=quiet)
+    assert np.isnan(few.values).all()
+    assert (~np.isnan(few.targets).any(axis=1)).sum() == len(few)                  # the chosen plays only
+
+    # a list that is not the reader's candidates is refused, naming the file and line
+    side = label_path(sorted(out.glob("*.mat"))[0])
+    lines = side.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if '"candidates"' in line)
+    row = json.loads(lines[k])
+    row["candidates"] = row["candidates"][1:] + row["candidates"][:1]
+    row["candidates_crc"] += 1
+    side.write_text("\n".join(lines[:k] + [json.dumps(row)] + lines[k + 1:]) + "\n")
+    with pytest.raises(ValueError, match=rf"{side.name}:{k + 1}: its \d+ labelled candidates"):
+        dataset.with_targets(data, "engine", log=quiet)
+
+
 # ------------------------------------------------------------------------------ the reliability diagram
 
 

@@ -271,8 +271,11 @@ def build_dataset(paths, cache_dir=None, workers: int = 2, progress: bool = True
 TARGET_SOURCES = ("analysis", "analysis:PATH", "results", "engine", "engine:DIR")
 """Sources of absolute targets; where several give a candidate's targets, the earlier here wins
 (an engine's evaluation before a game's single noisy result)."""
-PAIR_SOURCES = ("pairs", "pairs:PATH")
-"""Sources of engine values (the preference pairs of ``train --engine-pairs``)."""
+PAIR_SOURCES = ("pairs", "pairs:PATH", "generated", "generated:DIR")
+"""Sources of engine values (the preference pairs of ``train --engine-pairs``): gnubg's analysed
+equities (``pairs``), or the cubeless equities of the candidates' probabilities that
+``records generate --label gnubg --label-candidates`` wrote beside the records (``generated``).
+Several combine; where two value one decision, the first named wins."""
 ENGINE_SUFFIX = ".probs.jsonl"
 """The engine-probability file beside a record file ``X.mat``: ``X.probs.jsonl``, as
 ``records generate --label`` writes it (games.backgammon.play.generate.LABEL_SUFFIX)."""
@@ -291,7 +294,7 @@ def parse_labels(spec: str) -> tuple[list, list]:
             if kind == "results" and arg:
                 raise ValueError(f"targets {item!r}: results takes no argument")
             targets.append((kind, arg.strip()))
-        elif kind == "pairs":
+        elif kind in ("pairs", "generated"):
             pairs.append((kind, arg.strip()))
         else:
             raise ValueError(f"unknown targets {item!r}; choose from {', '.join(TARGET_SOURCES + PAIR_SOURCES)}")
@@ -318,9 +321,16 @@ def with_labels(data: DecisionSet, spec: str, log=print) -> DecisionSet:
     analyses = _AnalysisCache()
     if targets:
         data = with_targets(data, ",".join(f"{k}:{a}" if a else k for k, a in targets), log, analyses)
-    for _kind, path in pairs:
-        data = with_values(data, path, log, analyses)
-    return data
+    values = None
+    for kind, arg in pairs:
+        part = (with_values(data, arg, log, analyses) if kind == "pairs" else _generated_values(data, arg, log)).values
+        if values is None:
+            values = part
+        else:  # a decision keeps the values of the first source that valued it
+            valued = ~np.isnan(values)
+            free = np.repeat(np.add.reduceat(valued, data.offsets[:-1]) == 0, np.diff(data.offsets))
+            values = np.where(free & ~np.isnan(part), part, values)
+    return data if values is None else replace(data, values=values)
 
 
 def with_targets(data: DecisionSet, source: str, log=print, analyses=None) -> DecisionSet:
@@ -426,13 +436,39 @@ def _result_targets(data: DecisionSet, log) -> np.ndarray:
 
 def _engine_targets(data: DecisionSet, folder: str, log) -> np.ndarray:
     """(M, 5) the probabilities written beside the record files (records generate --label) at each
-    decision's chosen candidate, NaN elsewhere; matched by game, position, dice and checked
-    against the chosen result."""
+    decision's chosen candidate, and at every candidate where the line carries them all
+    (``--label-candidates``); NaN elsewhere. Matched by game, position and dice, and checked
+    against the chosen result (and the candidates' fingerprint)."""
+    targets, n_files, n_found, n_all = _read_engine_labels(data, folder, "targets engine")
+    log(f"targets from engine probabilities: {n_found:,} of {len(data):,} decisions ({n_files} files), "
+        f"{n_all:,} with every candidate labelled")
+    return targets
+
+
+def _generated_values(data: DecisionSet, folder: str, log) -> DecisionSet:
+    """``data`` with values (M,): the cubeless equity of the engine's probabilities of every
+    candidate of the decisions whose labels carry them all (``records generate --label-candidates``),
+    NaN elsewhere (a decision labelled at its chosen play only gives no pair)."""
+    from ..rules.scoring import cubeless_equity
+
+    targets, n_files, _, n_all = _read_engine_labels(data, folder, "engine source generated", every=True)
+    values = np.full(data.n_items, np.nan, np.float32)
+    known = ~np.isnan(targets).any(axis=1)
+    values[known] = cubeless_equity(targets[known])
+    log(f"engine values from generated labels: {int(known.sum()):,} candidates, {n_all:,} decisions ({n_files} files)")
+    return replace(data, values=values)
+
+
+def _read_engine_labels(data: DecisionSet, folder: str, what: str, every: bool = False):
+    """(targets (M, 5), files read, decisions found, decisions with every candidate) of the
+    engine-probability files beside the records (or in ``folder``); ``every``: only the decisions
+    whose line labels every candidate."""
+    from ..play.generate import candidates_crc
     from ..rules.ids import position_id
 
     files = data.tables["files"]
     targets = np.full((data.n_items, 5), np.nan, np.float32)
-    n_files = n_found = 0
+    n_files = n_found = n_all = 0
     for f in np.unique(data.meta["file"]):
         record = Path(str(files[f]))
         side = (Path(folder) if folder else record.parent) / (record.stem + ENGINE_SUFFIX)
@@ -446,19 +482,27 @@ def _engine_targets(data: DecisionSet, folder: str, log) -> np.ndarray:
             row = rows.get(key)
             if row is None:
                 continue
-            chosen = data.items[data.offsets[g] + data.chosen[g]]
+            a, b = data.offsets[g], data.offsets[g + 1]
+            chosen = data.items[a + data.chosen[g]]
             if position_id(chosen) != row["result_id"]:
                 raise ValueError(f"{side}:{row['line']}: the play's result {row['result_id']} is not the one "
                                  f"{record.name} records ({position_id(chosen)}); was the file written for "
                                  "other records?")
-            targets[data.offsets[g] + data.chosen[g]] = row["probs"]
             n_found += 1
+            if row["candidates"] is not None:
+                if len(row["candidates"]) != b - a or row["candidates_crc"] != candidates_crc(data.items[a:b]):
+                    raise ValueError(f"{side}:{row['line']}: its {len(row['candidates'])} labelled candidates are "
+                                     f"not the {b - a} legal plays {record.name} gives this decision (another move "
+                                     "generator's list?)")
+                targets[a:b] = row["candidates"]
+                n_all += 1
+            elif not every:
+                targets[a + data.chosen[g]] = row["probs"]
     if n_files == 0:
         where = folder or "beside the record files"
-        raise FileNotFoundError(f"targets engine: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
+        raise FileNotFoundError(f"{what}: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
                                 "record files; write them with records generate --label gnubg")
-    log(f"targets from engine probabilities: {n_found:,} of {len(data):,} decisions ({n_files} files)")
-    return targets
+    return targets, n_files, n_found, n_all
 
 
 def read_engine_probabilities(path) -> dict:
@@ -478,7 +522,15 @@ def read_engine_probabilities(path) -> dict:
                 if probs.shape != (5,) or not ((probs >= 0) & (probs <= 1)).all():
                     raise ValueError(f"probs must be 5 numbers in [0, 1], got {row['probs']}")
                 key = (int(row["game"]), str(row["position_id"]), tuple(sorted(int(x) for x in row["dice"])))
-                out[key] = {"probs": probs, "result_id": str(row["result_id"]), "line": n}
+                candidates = crc = None
+                if "candidates" in row:
+                    candidates = np.asarray(row["candidates"], np.float32)
+                    if candidates.ndim != 2 or candidates.shape[1] != 5 or not (
+                            (candidates >= 0) & (candidates <= 1)).all():
+                        raise ValueError("candidates must be lists of 5 numbers in [0, 1]")
+                    crc = int(row["candidates_crc"])
+                out[key] = {"probs": probs, "result_id": str(row["result_id"]), "line": n,
+                            "candidates": candidates, "candidates_crc": crc}
             except (ValueError, KeyError, TypeError) as e:
                 what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
                 raise ValueError(f"{path}:{n}: not an engine-probability line ({what})") from None

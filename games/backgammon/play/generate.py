@@ -40,6 +40,13 @@ gnubg's cubeless outcome probabilities of that position for the mover, at N plie
 win, win gammon, win backgammon, lose gammon, lose backgammon (gammons include backgammons; a
 play that bears off the last checker is a sure win of its points). ``train --targets engine``
 reads them as targets. The .mat files are the same with or without labels.
+
+With ``--label-candidates`` a non-forced play's line also carries gnubg's probabilities of every
+legal result of the roll, in the move generator's order (``candidates``: a list of five-number
+lists), and a CRC-32 of those results' int8 boards (``candidates_crc``) so that a reader can prove
+the list is the one it generates. ``train --targets engine`` then labels every candidate of the
+decision, not only the play made, and ``train --engine-pairs W --engine-source generated`` orders
+the candidates by the equity of those probabilities: a distillation of the engine's preferences.
 """
 from __future__ import annotations
 
@@ -174,9 +181,11 @@ class Labeller:
     """gnubg-nn's cubeless probabilities of positions after a play (``--label gnubg[:N]``).
 
     ``spec`` is ``gnubg`` or ``gnubg:N`` (N plies, default 0). gnubg-nn is imported here, only when
-    labels are asked for; without it the ImportError says how to install it."""
+    labels are asked for; without it the ImportError says how to install it. ``candidates``: label
+    every legal result of each non-forced play too (``--label-candidates``)."""
 
-    def __init__(self, spec: str):
+    def __init__(self, spec: str, candidates: bool = False):
+        self.candidates = bool(candidates)
         name, _, plies = spec.strip().lower().partition(":")
         if name != "gnubg" or (plies and not plies.isdigit()):
             raise ValueError(f"--label {spec!r}: labels come from gnubg or gnubg:N (N plies, e.g. gnubg:1)")
@@ -196,7 +205,7 @@ def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
 
     from ..rules.ids import position_id
 
-    rows, results = [], []
+    rows, results, plays = [], [], []
     for g in games:
         for move, a in enumerate((a for a in g.actions if isinstance(a, CheckerPlay)), start=1):
             if a.n_legal == 0:
@@ -204,10 +213,41 @@ def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
             rows.append({"game": g.number, "move": move, "player": a.player, "dice": list(a.dice),
                          "position_id": position_id(a.board), "result_id": position_id(a.result)})
             results.append(a.result)
+            plays.append(a)
     if not rows:
         return []
     probs = labeller.probabilities(np.stack(results))
-    return [json.dumps({**r, "probs": [round(float(x), 6) for x in p]}) for r, p in zip(rows, probs)]
+    for r, p in zip(rows, probs):
+        r["probs"] = [round(float(x), 6) for x in p]
+    if labeller.candidates:
+        _label_candidates(rows, plays, labeller)
+    return [json.dumps(r, separators=(",", ":")) for r in rows]
+
+
+def candidates_crc(results: np.ndarray) -> int:
+    """CRC-32 of a decision's legal results (K, 2, 25) as int8 boards: the fingerprint that ties a
+    line's ``candidates`` to the results a reader generates (same list, same order)."""
+    import zlib
+
+    return zlib.crc32(np.ascontiguousarray(results, dtype=np.int8).tobytes())
+
+
+def _label_candidates(rows: list[dict], plays: list[CheckerPlay], labeller: Labeller) -> None:
+    """Adds ``candidates`` and ``candidates_crc`` to the rows of non-forced plays: every legal
+    result of the roll in the move generator's order, all labelled in one batch."""
+    from ..rules.legal import legal_results_batch
+
+    picked = [i for i, a in enumerate(plays) if a.n_legal > 1]
+    if not picked:
+        return
+    boards = np.stack([plays[i].board for i in picked])
+    dice = np.array([plays[i].dice for i in picked], np.int8)
+    results, offsets = legal_results_batch(boards, dice)
+    probs = labeller.probabilities(results)
+    for k, i in enumerate(picked):
+        a, b = offsets[k], offsets[k + 1]
+        rows[i]["candidates"] = [[round(float(x), 4) for x in p] for p in probs[a:b]]  # 1e-4: well inside gnubg's own error
+        rows[i]["candidates_crc"] = candidates_crc(results[a:b])
 
 
 def label_path(mat_path) -> Path:
@@ -243,10 +283,11 @@ _labeller = None    # and its labeller, when labels are asked for
 _cube = False       # money games with the cube
 
 
-def _init_worker(engine: str, plies: int, label: str | None = None, cube: bool = False) -> None:
+def _init_worker(engine: str, plies: int, label: str | None = None, cube: bool = False,
+                 label_candidates: bool = False) -> None:
     global _chooser, _labeller, _cube
     _chooser = Chooser(engine, plies, cube)
-    _labeller = Labeller(label) if label else None
+    _labeller = Labeller(label, label_candidates) if label else None
     _cube = bool(cube)
 
 
@@ -267,12 +308,13 @@ def _write_file(task) -> tuple[int, int, int, int, int]:
 
 def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, seed: int = 0,
              workers: int = 2, games_per_file: int = 100, progress: bool = True, label: str | None = None,
-             cube: bool = False) -> dict:
+             cube: bool = False, label_candidates: bool = False) -> dict:
     """Write ``games`` self-play games into ``out_dir`` as .mat files; returns a summary
     (files, games, decisions, non_forced, doubles, passes, seconds, games_per_second, label, cube).
 
     ``label``: ``gnubg`` or ``gnubg:N`` to write gnubg's probabilities of every position played
-    beside each file (:data:`LABEL_SUFFIX`, see the module doc); None for none. ``cube``: money
+    beside each file (:data:`LABEL_SUFFIX`, see the module doc); None for none.
+    ``label_candidates``: label every legal result of each non-forced play too. ``cube``: money
     games with the cube (the engine decides it; see the module doc); ValueError for an engine
     without cube decisions, before any game is played.
 
@@ -295,12 +337,14 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
     totals = np.zeros(5, np.int64)
     start = time.perf_counter()
     workers = max(1, min(workers, len(tasks)))
+    if label_candidates and not label:
+        raise ValueError("label_candidates needs label (gnubg or gnubg:N)")
     if label:
         Labeller(label)  # a wrong spec or a missing gnubg-nn is said before any game is played
     if cube:
         Chooser(engine, plies, cube=True)  # an engine without cube decisions is said before any game
     if workers == 1:
-        _init_worker(engine, plies, label, cube)
+        _init_worker(engine, plies, label, cube, label_candidates)
         results = map(_write_file, tasks)
         for r in results:
             totals += r
@@ -311,7 +355,7 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
         # spawn: fresh interpreters. A forked worker inherits this process's engine (made above to
         # check the spec), and gnubg-full's engine, or torch's threads, hang in a forked copy
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, plies, label, cube)) as pool:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(engine, plies, label, cube, label_candidates)) as pool:
             for r in pool.imap_unordered(_write_file, tasks):
                 totals += r
                 bar.update(r[0])
@@ -321,7 +365,7 @@ def generate(out_dir, engine: str = "gnubg", plies: int = 0, games: int = 100, s
             "games": int(totals[0]), "decisions": int(totals[1]), "non_forced": int(totals[2]),
             "doubles": int(totals[3]), "passes": int(totals[4]), "cube": bool(cube),
             "workers": workers, "seconds": seconds, "games_per_second": totals[0] / seconds,
-            "label": Labeller(label).name if label else None}
+            "label": Labeller(label).name if label else None, "label_candidates": bool(label and label_candidates)}
 
 
 # --- the command ------------------------------------------------------------------------------
@@ -344,6 +388,10 @@ def add_arguments(p) -> None:
                         "play: game, move, player, dice, position_id before, result_id after, probs: win, win "
                         "gammon, win backgammon, lose gammon, lose backgammon); needs the optional gnubg-nn; "
                         "train --targets engine reads them")
+    p.add_argument("--label-candidates", action="store_true",
+                   help="with --label: also label every legal play of each non-forced decision (its "
+                        "probabilities for the mover), so train --targets engine labels every candidate and "
+                        "--engine-source generated orders them by gnubg's equity")
     p.add_argument("--cube", action="store_true",
                    help="money games with the doubling cube, decided by the engine (which must make cube "
                         "decisions: gnubg-full[:N] or a model with outcome heads); the .mat files carry the "
@@ -365,11 +413,14 @@ def run_command(args) -> int:
         Chooser(args.engine, args.plies, cube=args.cube)
         if args.label:
             Labeller(args.label)
+        elif args.label_candidates:
+            raise ValueError("--label-candidates needs --label gnubg[:N]")
     except (ValueError, ImportError) as exc:
         print(exc, file=sys.stderr)
         return 2
     s = generate(args.out, args.engine, args.plies, args.games, args.seed, args.workers,
-                 args.games_per_file, progress=not args.no_progress, label=args.label, cube=args.cube)
+                 args.games_per_file, progress=not args.no_progress, label=args.label, cube=args.cube,
+                 label_candidates=args.label_candidates)
     print(f"wrote {s['games']:,} games ({s['decisions']:,} decisions, {s['non_forced']:,} non-forced) "
           f"in {s['files']} files to {s['out']}")
     if s["cube"]:
@@ -377,5 +428,6 @@ def run_command(args) -> int:
     print(f"{s['engine']}: {s['games_per_second']:.1f} games/s with {s['workers']} worker(s) "
           f"({s['seconds']:.1f} s)")
     if s["label"]:
-        print(f"labels: {s['label']} probabilities of every play beside each file (*{LABEL_SUFFIX})")
+        every = "every play and every candidate of each decision" if s["label_candidates"] else "every play"
+        print(f"labels: {s['label']} probabilities of {every} beside each file (*{LABEL_SUFFIX})")
     return 0

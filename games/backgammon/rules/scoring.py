@@ -53,9 +53,11 @@ def game_result(board: np.ndarray) -> int:
 
 def cubeless_equity(probs) -> float:
     """Cubeless money equity of the five outcome probabilities (win, win gammon, win backgammon,
-    lose gammon, lose backgammon; gnubg's convention: gammons include backgammons)."""
-    w, wg, wbg, lg, lbg = (float(p) for p in probs)
-    return 2.0 * w - 1.0 + wg + wbg - lg - lbg
+    lose gammon, lose backgammon; gnubg's convention: gammons include backgammons). Five numbers
+    give a float; an array (..., 5) gives the array (...) of equities."""
+    p = np.asarray(probs, np.float64)
+    equity = 2.0 * p[..., 0] - 1.0 + p[..., 1] + p[..., 2] - p[..., 3] - p[..., 4]
+    return float(equity) if equity.ndim == 0 else equity
 
 
 __all__ = ["cubeless_equity", "game_result", "points_won", "points_won_batch"]
