@@ -36,7 +36,8 @@ LABELS = ROOT / "runs" / "labels"
 # (folder, seed, games) of the labelled self-play: the corpus again (seed 1), then new games
 LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
-          "--valid-fraction", "0.1", "--test-fraction", "0.1", "--threads", "1"]
+          "--threads", "1"]
+HELD_OUT = 0.1  # validation and test: each the latest matches holding 10% of the human records and corpus
 # name -> the options that differ (later options win: --epochs); every one is an outcome model
 # (probabilities, equity, search, cube)
 CANDIDATES = {
@@ -51,8 +52,7 @@ CANDIDATES = {
     # labelled: the human records with the labelled self-play instead of the bare corpus
     "labelled-w20-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
                               "--loss", "listwise"],
-    "labelled-w20-listwise-pairs": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
-                                    "--loss", "listwise", "--engine-pairs", "1", "--engine-source", "generated"],
+    "labelled-w20": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20"],
 }
 
 
@@ -66,6 +66,23 @@ def labelled_records() -> list[str]:
             print(" ".join(cmd), flush=True)
             subprocess.check_call(cmd, cwd=ROOT)
     return [str(folder) for folder, _, _ in LABELLED]
+
+
+def split_options(records: list[str]) -> list[str]:
+    """--valid-fraction / --test-fraction that hold out the same matches for every candidate.
+
+    The split takes fractions of all decisions, and generated games have no date (they always
+    train), so more of them would move the human matches' boundaries. The parts are fixed as
+    counts instead, 10% each of the human records with the bundled corpus, and given as the
+    fractions of these ``records``' decisions (the counts come from the decision cache)."""
+    from games.backgammon.learn.dataset import build_dataset
+
+    def count(paths):
+        return len(build_dataset(paths, workers=2, progress=False, log=lambda *a: None))
+
+    base, ours = count([str(HUMAN), str(CORPUS)]), count(records)
+    fraction = repr(HELD_OUT if ours == base else HELD_OUT * base / ours)
+    return ["--valid-fraction", fraction, "--test-fraction", fraction]
 
 
 def best_valid_agreement(path: Path) -> float:
@@ -87,7 +104,8 @@ def main(argv=None) -> int:
     for name in args.only or CANDIDATES:
         out = ROOT / "runs" / f"default-{name}.pt"
         corpus = labelled_records() if name.startswith("labelled") else [str(CORPUS)]
-        cmd = [sys.executable, "-m", "comparison", "train", "--records", str(HUMAN), *corpus, *COMMON,
+        records = [str(HUMAN), *corpus]
+        cmd = [sys.executable, "-m", "comparison", "train", "--records", *records, *COMMON, *split_options(records),
                *CANDIDATES[name], "--out", str(out), *extra]
         if Path(f"{out}.last").exists():  # finished runs resume to nothing to do; interrupted ones go on
             cmd.append("--resume")

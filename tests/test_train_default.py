@@ -1,0 +1,65 @@
+"""scripts/train_default.py: every candidate holds out the same human matches, however many
+undated generated games it trains on besides."""
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from comparison.data import split_three
+from games.backgammon import records
+from games.backgammon.learn.dataset import build_dataset
+from games.backgammon.learn.game import GAME
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def script(monkeypatch, tmp_path):
+    from conftest import shared_data
+
+    src = shared_data() / "human-records"
+    if not src.is_dir():
+        pytest.skip(f"shared data not found at {src}")
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    human, corpus, more = tmp_path / "human", tmp_path / "corpus", tmp_path / "more"
+    for d in (human, corpus, more):
+        d.mkdir()
+    for f in sorted(src.iterdir())[:40]:
+        shutil.copy(f, human / f.name)
+    bundled = sorted(records.corpus_dir().glob("*.mat"))
+    shutil.copy(bundled[0], corpus / bundled[0].name)
+    for f in bundled[1:4]:
+        shutil.copy(f, more / f.name)
+    monkeypatch.setattr(module, "HUMAN", human)
+    monkeypatch.setattr(module, "CORPUS", corpus)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return module, more
+
+
+def held_out(paths, options):
+    fraction = float(options[options.index("--valid-fraction") + 1])
+    assert options[options.index("--test-fraction") + 1] == options[options.index("--valid-fraction") + 1]
+    data = build_dataset(paths, workers=1, progress=False, log=lambda *a: None)
+    _train, valid, test = split_three(data, GAME.chronological_order(data), data.meta["file"], fraction, fraction)
+    names = lambda part: sorted(set(part.tables["files"][part.meta["file"]].tolist()))  # noqa: E731
+    return names(valid), names(test), len(data)
+
+
+def test_candidates_with_more_generated_games_hold_out_the_same_matches(script):
+    module, more = script
+    base = [str(module.HUMAN), str(module.CORPUS)]
+    bigger = [str(module.HUMAN), str(module.CORPUS), str(more)]
+    plain, wide = module.split_options(base), module.split_options(bigger)
+    assert plain == ["--valid-fraction", "0.1", "--test-fraction", "0.1"]
+    valid, test, n = held_out(base, plain)
+    valid2, test2, n2 = held_out(bigger, wide)
+    assert n2 > n and float(wide[1]) == pytest.approx(0.1 * n / n2)
+    assert valid and test and (valid, test) == (valid2, test2)
+    # the naive split (10% of all decisions) would have taken more human matches
+    naive_valid, naive_test, _ = held_out(bigger, ["--valid-fraction", "0.1", "--test-fraction", "0.1"])
+    assert len(naive_valid) + len(naive_test) > len(valid) + len(test)
+    assert not np.intersect1d(valid, test).size
