@@ -53,19 +53,25 @@ CANDIDATES = {
     "labelled-w20-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
                               "--loss", "listwise"],
     "labelled-w20": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20"],
+    # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)
+    "labelled-corpus-w20-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
+                                     "--loss", "listwise"],
+    "labelled-corpus-w50-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "50",
+                                     "--loss", "listwise"],
 }
 
 
-def labelled_records() -> list[str]:
-    """The folders of gnubg self-play labelled at every candidate, generated where missing."""
-    for folder, seed, games in LABELLED:
+def labelled_records(corpus_only: bool = False) -> list[str]:
+    """The folders of gnubg self-play labelled at every candidate, generated where missing;
+    ``corpus_only``: the bundled corpus's games alone."""
+    for folder, seed, games in LABELLED[:1] if corpus_only else LABELLED:
         if len(list(folder.glob("*.probs.jsonl"))) * 100 < games:
             cmd = [sys.executable, "-m", "comparison", "records", "generate", "--engine", "gnubg", "--games",
                    str(games), "--seed", str(seed), "--games-per-file", "100", "--out", str(folder),
                    "--label", "gnubg", "--label-candidates", "--workers", "1"]
             print(" ".join(cmd), flush=True)
             subprocess.check_call(cmd, cwd=ROOT)
-    return [str(folder) for folder, _, _ in LABELLED]
+    return [str(folder) for folder, _, _ in (LABELLED[:1] if corpus_only else LABELLED)]
 
 
 def split_options(records: list[str]) -> list[str]:
@@ -103,7 +109,8 @@ def main(argv=None) -> int:
     scores = {}
     for name in args.only or CANDIDATES:
         out = ROOT / "runs" / f"default-{name}.pt"
-        corpus = labelled_records() if name.startswith("labelled") else [str(CORPUS)]
+        corpus = (labelled_records(name.startswith("labelled-corpus")) if name.startswith("labelled")
+                  else [str(CORPUS)])
         records = [str(HUMAN), *corpus]
         cmd = [sys.executable, "-m", "comparison", "train", "--records", *records, *COMMON, *split_options(records),
                *CANDIDATES[name], "--out", str(out), *extra]

@@ -63,3 +63,22 @@ def test_candidates_with_more_generated_games_hold_out_the_same_matches(script):
     naive_valid, naive_test, _ = held_out(bigger, ["--valid-fraction", "0.1", "--test-fraction", "0.1"])
     assert len(naive_valid) + len(naive_test) > len(valid) + len(test)
     assert not np.intersect1d(valid, test).size
+
+
+def test_bench_accuracy_validation_part_is_the_next_latest(script, tmp_path):
+    """bench accuracy --split valid: train's validation part (the next latest matches), disjoint
+    from the test part it reports by default, for choosing between players."""
+    import json
+
+    from comparison import cli
+
+    module, _ = script
+    counts = {}
+    for split in ("date", "valid", "none"):
+        out = tmp_path / f"{split}.json"
+        assert cli.main(["bench", "accuracy", "--model", "random", "--records", str(module.HUMAN), "--split", split,
+                         "--analysis", "none", "--workers", "1", "--no-progress", "--json", str(out)]) == 0
+        counts[split] = json.loads(out.read_text())["decisions"]
+    data = build_dataset([str(module.HUMAN)], workers=1, progress=False, log=lambda *a: None)
+    _train, valid, test = split_three(data, GAME.chronological_order(data), data.meta["file"], 0.1, 0.1)
+    assert counts == {"date": len(test), "valid": len(valid), "none": len(data)}

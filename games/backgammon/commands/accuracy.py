@@ -42,9 +42,10 @@ def add_arguments(p) -> None:
     p.add_argument("--model", nargs="+", default=["default", "pubeval", "gnubg"], metavar="PLAYER",
                    help="players: model files, default, pubeval, gnubg, random (default: default pubeval gnubg)")
     p.add_argument("--records", nargs="+", metavar="PATH", help="record files or folders (default: the bundled corpus)")
-    p.add_argument("--split", default="date", choices=("date", "none"),
-                   help="evaluate on the test part of train's date split, the latest matches (default), or on all "
-                        "decisions")
+    p.add_argument("--split", default="date", choices=("date", "valid", "none"),
+                   help="evaluate on the test part of train's date split, the latest matches (default); on its "
+                        "validation part, the next latest matches holding as many decisions (for choosing between "
+                        "players before the test part is read); or on all decisions")
     p.add_argument("--test-fraction", "--valid-fraction", dest="test_fraction", type=float, default=0.1,
                    help="the latest share of decisions with --split date (default 0.1, train's test part; "
                         "--valid-fraction is its old name)")
@@ -296,7 +297,7 @@ def check_arguments(args) -> str | None:
 
 def run_command(args) -> int:
     from comparison.checkpoint import CheckpointError
-    from comparison.data import split_latest
+    from comparison.data import split_latest, split_three
 
     from ..learn.dataset import build_dataset, chronological_order, default_records
     from ..players import parse_spec
@@ -316,6 +317,9 @@ def run_command(args) -> int:
         # records train never read with the same --test-fraction: the bundled corpus has no dates and
         # sorts first, so a training set that adds it holds out a superset of these matches
         _, data = split_latest(data, chronological_order(data), data.meta["file"], args.test_fraction)
+    elif args.split == "valid":
+        _, data, _ = split_three(data, chronological_order(data), data.meta["file"], args.test_fraction,
+                                 args.test_fraction)
     if args.limit and args.limit < len(data):
         data = data.subset(np.sort(np.random.default_rng(args.seed).choice(len(data), args.limit, replace=False)))
     analyses = None
