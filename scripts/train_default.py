@@ -17,8 +17,13 @@ about 15 games/s on one core): gnubg-nn's probabilities of every legal play of e
 targets for the outcome heads and, with --engine-pairs, as engine preference pairs. None of it
 comes from the human matches, so the split is untouched.
 
-The candidate with the best validation agreement is copied into the package. Each run resumes from
-its runs/default-NAME.pt.last file (a finished run has nothing left to do; delete it to train afresh).
+The candidate that plays best is copied into the package: the highest points per game against
+gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
+README's strength figures use seed 1, other dice). `--select agreement` picks by the best
+validation agreement with the people instead (this script's rule until 2026-12-02). Both are
+printed for every candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
+run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
+(runs/default-NAME.select.json) until the model changes.
 """
 from __future__ import annotations
 
@@ -98,10 +103,32 @@ def best_valid_agreement(path: Path) -> float:
     return max((r.get("valid_top1", float("nan")) for r in history), default=float("nan"))
 
 
+SELECTION = ["gnubg", "--games", "2000", "--seed", "2"]   # the selection match: opponent, games, dice
+
+
+def selection_strength(path: Path) -> float:
+    """Points per game of the model ``path`` against gnubg 0-ply in the selection match (kept in
+    <path stem>.select.json while the model file is unchanged)."""
+    import json
+
+    kept = path.with_suffix(".select.json")
+    if kept.exists() and kept.stat().st_mtime >= path.stat().st_mtime:
+        return json.loads(kept.read_text())["ppg"]
+    cmd = [sys.executable, "-m", "comparison", "match", str(path), *SELECTION, "--workers", "1", "--json",
+           "--no-progress"]
+    print(" ".join(cmd), flush=True)
+    result = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    kept.write_text(result)
+    return json.loads(result)["ppg"]
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CANDIDATES), help="train only these candidates")
     p.add_argument("--no-copy", action="store_true", help="do not copy the best candidate into the package")
+    p.add_argument("--select", choices=("strength", "agreement"), default="strength",
+                   help="strength: the best points per game against gnubg 0-ply in the selection match (default); "
+                        "agreement: the best validation agreement with the people")
     args, extra = p.parse_known_args(argv)  # anything else goes to every train command
     if not HUMAN.is_dir():
         print(f"{HUMAN}: the shared human records are needed to train the default model", file=sys.stderr)
@@ -120,10 +147,14 @@ def main(argv=None) -> int:
         rc = subprocess.call(cmd, cwd=ROOT)
         if rc:
             return rc
-        scores[name] = best_valid_agreement(out)
-        print(f"{name}: best validation agreement {100 * scores[name]:.2f}%", flush=True)
+        agreement = best_valid_agreement(out)
+        strength = selection_strength(out)
+        # ties (the match's points are given to 3 decimals) go to the other measure
+        scores[name] = (strength, agreement) if args.select == "strength" else (agreement, strength)
+        print(f"{name}: best validation agreement {100 * agreement:.2f}%, {strength:+.3f} points per game "
+              f"against gnubg 0-ply (selection games)", flush=True)
     best = max(scores, key=scores.get)
-    print(f"best candidate on validation: {best}")
+    print(f"best candidate by {args.select}: {best}")
     if not args.no_copy:
         shutil.copyfile(ROOT / "runs" / f"default-{best}.pt", TARGET)
         print(f"copied runs/default-{best}.pt -> {TARGET}")
