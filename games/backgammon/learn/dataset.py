@@ -463,8 +463,8 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str, every: bool =
     """(targets (M, 5), files read, decisions found, decisions with every candidate) of the
     engine-probability files beside the records (or in ``folder``); ``every``: only the decisions
     whose line labels every candidate."""
-    from ..play.generate import candidates_crc
     from ..rules.ids import position_id
+    from ..rules.legal import results_crc
 
     files = data.tables["files"]
     targets = np.full((data.n_items, 5), np.nan, np.float32)
@@ -490,7 +490,7 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str, every: bool =
                                  "other records?")
             n_found += 1
             if row["candidates"] is not None:
-                if len(row["candidates"]) != b - a or row["candidates_crc"] != candidates_crc(data.items[a:b]):
+                if len(row["candidates"]) != b - a or row["candidates_crc"] != results_crc(data.items[a:b]):
                     raise ValueError(f"{side}:{row['line']}: its {len(row['candidates'])} labelled candidates are "
                                      f"not the {b - a} legal plays {record.name} gives this decision (another move "
                                      "generator's list?)")

@@ -224,18 +224,10 @@ def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
     return [json.dumps(r, separators=(",", ":")) for r in rows]
 
 
-def candidates_crc(results: np.ndarray) -> int:
-    """CRC-32 of a decision's legal results (K, 2, 25) as int8 boards: the fingerprint that ties a
-    line's ``candidates`` to the results a reader generates (same list, same order)."""
-    import zlib
-
-    return zlib.crc32(np.ascontiguousarray(results, dtype=np.int8).tobytes())
-
-
 def _label_candidates(rows: list[dict], plays: list[CheckerPlay], labeller: Labeller) -> None:
     """Adds ``candidates`` and ``candidates_crc`` to the rows of non-forced plays: every legal
     result of the roll in the move generator's order, all labelled in one batch."""
-    from ..rules.legal import legal_results_batch
+    from ..rules.legal import legal_results_batch, results_crc
 
     picked = [i for i, a in enumerate(plays) if a.n_legal > 1]
     if not picked:
@@ -247,7 +239,7 @@ def _label_candidates(rows: list[dict], plays: list[CheckerPlay], labeller: Labe
     for k, i in enumerate(picked):
         a, b = offsets[k], offsets[k + 1]
         rows[i]["candidates"] = [[round(float(x), 4) for x in p] for p in probs[a:b]]  # 1e-4: well inside gnubg's own error
-        rows[i]["candidates_crc"] = candidates_crc(results[a:b])
+        rows[i]["candidates_crc"] = results_crc(results[a:b])
 
 
 def label_path(mat_path) -> Path:

@@ -263,4 +263,13 @@ def _why_illegal(board, d1, d2, text, parts, plays) -> str:
     return msg + "; legal plays include " + ", ".join(p.notation for p in plays[:6])
 
 
-__all__ = ["Play", "Plays", "legal_plays", "legal_results_batch", "parse_play", "NotationError"]
+def results_crc(results) -> int:
+    """CRC-32 of a roll's legal results (K, 2, 25) as int8 boards, in the move generator's order: a
+    fingerprint that ties labels written for each result (``records generate --label-candidates``)
+    to the list a reader generates (same results, same order)."""
+    import zlib
+
+    return zlib.crc32(np.ascontiguousarray(results, dtype=np.int8).tobytes())
+
+
+__all__ = ["Play", "Plays", "legal_plays", "legal_results_batch", "parse_play", "results_crc", "NotationError"]
