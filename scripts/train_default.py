@@ -5,17 +5,20 @@
 Every candidate configuration below is trained by one `python -m comparison train` command (printed
 first) on the same three-way date split of the records, whole matches at a time:
 
-- test: the latest 10% of the decisions; nothing here reads them (`bench accuracy` reports on them);
-- validation: the next latest 10%; it chooses each run's epoch and, here, the candidate;
-- train: the rest, with the bundled gnubg corpus (no dates: it sorts first, so always trains).
+- test: the latest matches holding 10% of the decisions of the human records and the bundled corpus;
+  nothing here reads them (`bench accuracy` reports on the latest 10% of the human records, a part
+  of them);
+- validation: the next latest matches holding as many; it chooses each run's epoch;
+- train: the rest, with the gnubg self-play (no dates: it sorts first, so always trains).
   gnubg's analysed probabilities (--targets analysis) come only from the training matches.
 
 Candidates marked "labelled" also train on gnubg's own judgements of generated positions: the
 bundled corpus played again (the same seed, the same files) and more gnubg self-play games, written
 by `records generate --label gnubg --label-candidates` into runs/labels/ (made here when missing,
 about 15 games/s on one core): gnubg-nn's probabilities of every legal play of every decision, as
-targets for the outcome heads and, with --engine-pairs, as engine preference pairs. None of it
-comes from the human matches, so the split is untouched.
+targets for the outcome heads (and, with --engine-pairs, engine preference pairs). None of it
+comes from the human matches, so the split is untouched. Labels and selection games need the
+gnubg-nn extra (`make install` installs it).
 
 The candidate that plays best is copied into the package: the highest points per game against
 gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
