@@ -43,6 +43,7 @@ TARGET = ROOT / "games" / "backgammon" / "data" / "default-model.pt"
 LABELS = ROOT / "runs" / "labels"
 # (folder, seed, games) of the labelled self-play: the corpus again (seed 1), then new games
 LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
+GAMES_PER_FILE = 100  # as the bundled corpus: the same seed then writes the same files
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
           "--threads", "1"]
 HELD_OUT = 0.1  # validation and test: each the latest matches holding 10% of the human records and corpus
@@ -72,14 +73,15 @@ CANDIDATES = {
 def labelled_records(corpus_only: bool = False) -> list[str]:
     """The folders of gnubg self-play labelled at every candidate, generated where missing;
     ``corpus_only``: the bundled corpus's games alone."""
-    for folder, seed, games in LABELLED[:1] if corpus_only else LABELLED:
-        if len(list(folder.glob("*.probs.jsonl"))) * 100 < games:
+    wanted = LABELLED[:1] if corpus_only else LABELLED
+    for folder, seed, games in wanted:
+        if len(list(folder.glob("*.probs.jsonl"))) * GAMES_PER_FILE < games:
             cmd = [sys.executable, "-m", "comparison", "records", "generate", "--engine", "gnubg", "--games",
-                   str(games), "--seed", str(seed), "--games-per-file", "100", "--out", str(folder),
+                   str(games), "--seed", str(seed), "--games-per-file", str(GAMES_PER_FILE), "--out", str(folder),
                    "--label", "gnubg", "--label-candidates", "--workers", "1"]
             print(" ".join(cmd), flush=True)
             subprocess.check_call(cmd, cwd=ROOT)
-    return [str(folder) for folder, _, _ in (LABELLED[:1] if corpus_only else LABELLED)]
+    return [str(folder) for folder, _, _ in wanted]
 
 
 def split_options(records: list[str]) -> list[str]:
@@ -152,7 +154,7 @@ def main(argv=None) -> int:
             return rc
         agreement = best_valid_agreement(out)
         strength = selection_strength(out)
-        # ties (the match's points are given to 3 decimals) go to the other measure
+        # ties (points per game move in steps of 1/2,000 here) go to the other measure
         scores[name] = (strength, agreement) if args.select == "strength" else (agreement, strength)
         print(f"{name}: best validation agreement {100 * agreement:.2f}%, {strength:+.3f} points per game "
               f"against gnubg 0-ply (selection games)", flush=True)

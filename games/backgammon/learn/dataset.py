@@ -318,12 +318,12 @@ def with_labels(data: DecisionSet, spec: str, log=print) -> DecisionSet:
     sees those of the held-out ones.
     """
     targets, pairs = parse_labels(spec)
-    analyses = _AnalysisCache()
+    files = _LabelFiles()
     if targets:
-        data = with_targets(data, ",".join(f"{k}:{a}" if a else k for k, a in targets), log, analyses)
+        data = with_targets(data, ",".join(f"{k}:{a}" if a else k for k, a in targets), log, files)
     values = None
     for kind, arg in pairs:
-        part = (with_values(data, arg, log, analyses) if kind == "pairs" else _generated_values(data, arg, log)).values
+        part = (with_values(data, arg, log, files) if kind == "pairs" else _generated_values(data, arg, log, files)).values
         if values is None:
             values = part
         else:  # a decision keeps the values of the first source that valued it
@@ -351,17 +351,17 @@ def with_targets(data: DecisionSet, source: str, log=print, analyses=None) -> De
       candidate.
 
     Where several sources give a candidate's targets, the first of analysis, engine, results wins
-    (the whole row). ``analyses``: a shared reader of analysis files (internal).
+    (the whole row). ``analyses``: a shared reader of the label files (internal).
     """
     sources, pairs = parse_labels(source)
     if pairs:
         raise ValueError(f"targets {source!r}: pairs are engine values, not targets (use with_labels)")
-    analyses = analyses or _AnalysisCache()
+    analyses = analyses or _LabelFiles()
     targets = np.full((data.n_items, 5), np.nan, np.float32)
     for kind, arg in sources:
         part = {"analysis": lambda: _analysis_targets(data, analyses.get(data, arg), log),
                 "results": lambda: _result_targets(data, log),
-                "engine": lambda: _engine_targets(data, arg, log)}[kind]()
+                "engine": lambda: _engine_targets(data, arg, log, analyses)}[kind]()
         free = np.isnan(targets).all(axis=1) & ~np.isnan(part).all(axis=1)   # rows no earlier source gave
         targets[free] = part[free]
     return replace(data, targets=targets)
@@ -372,7 +372,7 @@ def with_values(data: DecisionSet, path: str = "", log=print, analyses=None) -> 
     its analyses (the shared file, or ``path``) list, NaN for the others. The equities are
     cubeful and match-aware, from the mover's view; within a decision their order and gaps are
     gnubg's preferences (comparison.losses.engine_pairs)."""
-    analyses = analyses or _AnalysisCache()
+    analyses = analyses or _LabelFiles()
     found, where = analyses.get(data, path)
     values = np.full(data.n_items, np.nan, np.float32)
     n_decisions = 0
@@ -387,11 +387,18 @@ def with_values(data: DecisionSet, path: str = "", log=print, analyses=None) -> 
     return replace(data, values=values)
 
 
-class _AnalysisCache:
-    """Reads each analysis file once, however many labels use it: path -> (analyses, path)."""
+class _LabelFiles:
+    """Reads each analysis file, and each folder of engine labels, once however many labels use
+    it: :meth:`get` path -> (analyses, path); :meth:`engine` folder -> :func:`_read_engine_labels`."""
 
     def __init__(self):
         self.found = {}
+        self.engine_labels = {}
+
+    def engine(self, data: DecisionSet, folder: str, what: str):
+        if folder not in self.engine_labels:
+            self.engine_labels[folder] = _read_engine_labels(data, folder, what)
+        return self.engine_labels[folder]
 
     def get(self, data: DecisionSet, path: str):
         from ..records import default_analysis_path
@@ -434,40 +441,42 @@ def _result_targets(data: DecisionSet, log) -> np.ndarray:
     return targets
 
 
-def _engine_targets(data: DecisionSet, folder: str, log) -> np.ndarray:
+def _engine_targets(data: DecisionSet, folder: str, log, files=None) -> np.ndarray:
     """(M, 5) the probabilities written beside the record files (records generate --label) at each
     decision's chosen candidate, and at every candidate where the line carries them all
     (``--label-candidates``); NaN elsewhere. Matched by game, position and dice, and checked
     against the chosen result (and the candidates' fingerprint)."""
-    targets, n_files, n_found, n_all = _read_engine_labels(data, folder, "targets engine")
+    targets, _full, n_files, n_found, n_all = (files or _LabelFiles()).engine(data, folder, "targets engine")
     log(f"targets from engine probabilities: {n_found:,} of {len(data):,} decisions ({n_files} files), "
         f"{n_all:,} with every candidate labelled")
     return targets
 
 
-def _generated_values(data: DecisionSet, folder: str, log) -> DecisionSet:
+def _generated_values(data: DecisionSet, folder: str, log, files=None) -> DecisionSet:
     """``data`` with values (M,): the cubeless equity of the engine's probabilities of every
     candidate of the decisions whose labels carry them all (``records generate --label-candidates``),
     NaN elsewhere (a decision labelled at its chosen play only gives no pair)."""
     from ..rules.scoring import cubeless_equity
 
-    targets, n_files, _, n_all = _read_engine_labels(data, folder, "engine source generated", every=True)
+    targets, full, n_files, _, n_all = (files or _LabelFiles()).engine(data, folder, "engine source generated")
     values = np.full(data.n_items, np.nan, np.float32)
-    known = ~np.isnan(targets).any(axis=1)
+    known = full & ~np.isnan(targets).any(axis=1)
     values[known] = cubeless_equity(targets[known])
     log(f"engine values from generated labels: {int(known.sum()):,} candidates, {n_all:,} decisions ({n_files} files)")
     return replace(data, values=values)
 
 
-def _read_engine_labels(data: DecisionSet, folder: str, what: str, every: bool = False):
-    """(targets (M, 5), files read, decisions found, decisions with every candidate) of the
-    engine-probability files beside the records (or in ``folder``); ``every``: only the decisions
-    whose line labels every candidate."""
+def _read_engine_labels(data: DecisionSet, folder: str, what: str):
+    """(targets (M, 5), full (M,), files read, decisions found, decisions with every candidate) of
+    the engine-probability files beside the records (or in ``folder``): each found decision's
+    chosen candidate, or every candidate where its line labels them all (marked in ``full``);
+    ``what`` names the reader in the error when no file is found."""
     from ..rules.ids import position_id
     from ..rules.legal import results_crc
 
     files = data.tables["files"]
     targets = np.full((data.n_items, 5), np.nan, np.float32)
+    full = np.zeros(data.n_items, bool)
     n_files = n_found = n_all = 0
     for f in np.unique(data.meta["file"]):
         record = Path(str(files[f]))
@@ -495,14 +504,15 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str, every: bool =
                                      f"not the {b - a} legal plays {record.name} gives this decision (another move "
                                      "generator's list?)")
                 targets[a:b] = row["candidates"]
+                full[a:b] = True
                 n_all += 1
-            elif not every:
+            else:
                 targets[a + data.chosen[g]] = row["probs"]
     if n_files == 0:
         where = folder or "beside the record files"
         raise FileNotFoundError(f"{what}: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
                                 "record files; write them with records generate --label gnubg")
-    return targets, n_files, n_found, n_all
+    return targets, full, n_files, n_found, n_all
 
 
 def read_engine_probabilities(path) -> dict:
