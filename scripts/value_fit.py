@@ -1,0 +1,110 @@
+"""How close a model's outcome probabilities are to gnubg-nn's, on positions it never trained on.
+
+    python scripts/value_fit.py [--model FILE ...] [--games 400 --seed 3 | --records DIR] [--json FILE]
+
+The positions are every legal play of every non-forced decision of gnubg self-play games,
+labelled by gnubg-nn at 0 ply (`records generate --label gnubg --label-candidates`): played here
+into a temporary folder (seed 3: `scripts/train_default.py` trains on seeds 1 and 2), or read from
+``--records`` (a folder written that way). For each model (default: the packaged one) it prints the
+mean absolute error of the win and gammon probabilities and of the cubeless equity against the
+labels, with the mean signed error of the win probability, in all positions, in races and in
+contact (a race: no checker still has to pass an enemy one).
+
+This measures what lookahead and cube decisions need of a net: absolute values, comparable across
+rolls. The calibration target of the README is measured elsewhere (`bench accuracy`, against
+gnubg's 2- to 4-ply analyses of the people's test matches); this one needs no shared data, only
+the gnubg-nn extra, and tells in minutes whether a training change fits the teacher better.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def value_errors(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Errors of outcome probabilities (N, 5) against labels (N, 5), gnubg's order."""
+    from games.backgammon.rules.scoring import cubeless_equity
+
+    if not len(labels):
+        return {"positions": 0}
+    diff = probs - labels
+    return {"positions": int(len(labels)),
+            "win_mae": float(np.abs(diff[:, 0]).mean()),
+            "win_bias": float(diff[:, 0].mean()),
+            "gammon_mae": float(np.abs(diff[:, 1]).mean()),
+            "equity_mae": float(np.abs(cubeless_equity(probs) - cubeless_equity(labels)).mean())}
+
+
+def labelled_positions(folder) -> tuple[np.ndarray, np.ndarray]:
+    """Every labelled candidate under ``folder``: boards (N, 2, 25) and gnubg's probabilities (N, 5)."""
+    from games.backgammon.learn.dataset import build_dataset
+
+    with tempfile.TemporaryDirectory() as cache:
+        data = build_dataset([str(folder)], cache_dir=cache, workers=1, progress=False, targets="engine",
+                             log=lambda *a: None)
+    known = ~np.isnan(data.targets).any(axis=1)
+    if not known.any():
+        raise SystemExit(f"{folder}: no labelled candidates (write them with records generate --label gnubg "
+                         f"--label-candidates)")
+    return data.items[known], data.targets[known]
+
+
+def fit_report(models, boards, labels) -> dict:
+    """{model: {"all" / "race" / "contact": value_errors}} of each model file (None: the default)."""
+    from games.backgammon.players.agent import load_agent
+    from games.backgammon.rules.phases import race_flags
+
+    race = race_flags(boards)
+    report = {}
+    for path in models:
+        agent = load_agent(path, threads=1)
+        if not agent.has_outcomes:
+            raise SystemExit(f"{path}: a model without outcome heads has no probabilities to compare")
+        probs = np.concatenate([agent.result_probabilities(boards[i:i + 8192]) for i in range(0, len(boards), 8192)])
+        report[path or "default"] = {part: value_errors(probs[sel], labels[sel])
+                                     for part, sel in (("all", slice(None)), ("race", race), ("contact", ~race))}
+    return report
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", nargs="+", default=[None], help="model files (default: the packaged model)")
+    p.add_argument("--records", help="a folder of labelled self-play (default: play --games new ones)")
+    p.add_argument("--games", type=int, default=400, help="games to play and label (default 400)")
+    p.add_argument("--seed", type=int, default=3, help="their dice seed (default 3; training used 1 and 2)")
+    p.add_argument("--json", help="write the report here too")
+    args = p.parse_args(argv)
+    if args.records:
+        boards, labels = labelled_positions(args.records)
+    else:
+        from games.backgammon.play.generate import generate
+
+        with tempfile.TemporaryDirectory() as tmp:
+            generate(tmp, "gnubg", games=args.games, seed=args.seed, workers=1, progress=True, label="gnubg",
+                     label_candidates=True)
+            boards, labels = labelled_positions(tmp)
+    report = fit_report(args.model, boards, labels)
+    print(f"{len(labels):,} labelled positions (gnubg-nn 0 ply); mean absolute error (win bias = mean signed error)")
+    print(f"{'model':<40} {'part':<8} {'positions':>9} {'win':>7} {'bias':>8} {'gammon':>7} {'equity':>7}")
+    for name, parts in report.items():
+        for part, e in parts.items():
+            if not e["positions"]:
+                continue
+            print(f"{Path(name).name:<40} {part:<8} {e['positions']:>9,} {e['win_mae']:>7.4f} {e['win_bias']:>+8.4f} "
+                  f"{e['gammon_mae']:>7.4f} {e['equity_mae']:>7.4f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"records": args.records, "games": None if args.records else args.games,
+                                               "seed": None if args.records else args.seed, "models": report},
+                                              indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
