@@ -64,7 +64,7 @@ def fit_report(models, boards, labels) -> dict:
     race = race_flags(boards)
     report = {}
     for path in models:
-        agent = load_agent(path, threads=1)
+        agent = load_agent(None if path in (None, "default") else path, threads=1)
         if not agent.has_outcomes:
             raise SystemExit(f"{path}: a model without outcome heads has no probabilities to compare")
         probs = np.concatenate([agent.result_probabilities(boards[i:i + 8192]) for i in range(0, len(boards), 8192)])
@@ -75,7 +75,7 @@ def fit_report(models, boards, labels) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", nargs="+", default=[None], help="model files (default: the packaged model)")
+    p.add_argument("--model", nargs="+", default=[None], help="model files, or default (the packaged model; the default)")
     p.add_argument("--records", help="a folder of labelled self-play (default: play --games new ones)")
     p.add_argument("--games", type=int, default=400, help="games to play and label (default 400)")
     p.add_argument("--seed", type=int, default=3, help="their dice seed (default 3; training used 1 and 2)")
