@@ -41,8 +41,10 @@ HUMAN = ROOT.parent / "shared" / "data" / "human-records"
 CORPUS = ROOT / "games" / "backgammon" / "data" / "corpus"
 TARGET = ROOT / "games" / "backgammon" / "data" / "default-model.pt"
 LABELS = ROOT / "runs" / "labels"
-# (folder, seed, games) of the labelled self-play: the corpus again (seed 1), then new games
+# (folder, seed, games) of the labelled self-play: the corpus again (seed 1), then new games;
+# candidates named labelled16k-* add MORE_LABELLED
 LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
+MORE_LABELLED = [(LABELS / "gnubg-s4", 4, 8000)]
 GAMES_PER_FILE = 100  # as the bundled corpus: the same seed then writes the same files
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
           "--threads", "1"]
@@ -67,6 +69,8 @@ CANDIDATES = {
     # a larger step size fits faster
     "labelled-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                "--loss", "listwise", "--lr", "3e-3"],
+    "labelled16k-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
+                                  "--loss", "listwise", "--lr", "3e-3"],
     # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)
     "labelled-corpus-w20-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "20",
                                      "--loss", "listwise"],
@@ -75,10 +79,10 @@ CANDIDATES = {
 }
 
 
-def labelled_records(corpus_only: bool = False) -> list[str]:
+def labelled_records(corpus_only: bool = False, more: bool = False) -> list[str]:
     """The folders of gnubg self-play labelled at every candidate, generated where missing;
-    ``corpus_only``: the bundled corpus's games alone."""
-    wanted = LABELLED[:1] if corpus_only else LABELLED
+    ``corpus_only``: the bundled corpus's games alone; ``more``: MORE_LABELLED too."""
+    wanted = LABELLED[:1] if corpus_only else LABELLED + (MORE_LABELLED if more else [])
     for folder, seed, games in wanted:
         if len(list(folder.glob("*.probs.jsonl"))) * GAMES_PER_FILE < games:
             cmd = [sys.executable, "-m", "comparison", "records", "generate", "--engine", "gnubg", "--games",
@@ -146,8 +150,8 @@ def main(argv=None) -> int:
     scores = {}
     for name in args.only or CANDIDATES:
         out = ROOT / "runs" / f"default-{name}.pt"
-        corpus = (labelled_records(name.startswith("labelled-corpus")) if name.startswith("labelled")
-                  else [str(CORPUS)])
+        corpus = (labelled_records(name.startswith("labelled-corpus"), name.startswith("labelled16k"))
+                  if name.startswith("labelled") else [str(CORPUS)])
         records = [str(HUMAN), *corpus]
         cmd = [sys.executable, "-m", "comparison", "train", "--records", *records, *COMMON, *split_options(records),
                *CANDIDATES[name], "--out", str(out), *extra]

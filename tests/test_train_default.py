@@ -82,3 +82,28 @@ def test_bench_accuracy_validation_part_is_the_next_latest(script, tmp_path):
     data = build_dataset([str(module.HUMAN)], workers=1, progress=False, log=lambda *a: None)
     _train, valid, test = split_three(data, GAME.chronological_order(data), data.meta["file"], 0.1, 0.1)
     assert counts == {"date": len(test), "valid": len(valid), "none": len(data)}
+
+
+def test_labelled_folders_per_candidate(monkeypatch, tmp_path):
+    """labelled-corpus-* train on the corpus's labels alone, labelled16k-* on the extra games too;
+    folders that already hold their games are not generated again."""
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    wanted = [(tmp_path / "a", 1, 200), (tmp_path / "b", 2, 100)]
+    extra = [(tmp_path / "c", 4, 300)]
+    for folder, _, games in wanted + extra:
+        folder.mkdir()
+        for i in range(games // module.GAMES_PER_FILE):
+            (folder / f"g-{i}.probs.jsonl").write_text("")
+    monkeypatch.setattr(module, "LABELLED", wanted)
+    monkeypatch.setattr(module, "MORE_LABELLED", extra)
+    calls = []
+    monkeypatch.setattr(module.subprocess, "check_call", lambda cmd, **kw: calls.append(cmd))
+    assert module.labelled_records(corpus_only=True) == [str(tmp_path / "a")]
+    assert module.labelled_records() == [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert module.labelled_records(more=True) == [str(tmp_path / n) for n in "abc"]
+    assert not calls
+    (tmp_path / "c" / "g-0.probs.jsonl").unlink()          # one file short: generated again
+    module.labelled_records(more=True)
+    assert len(calls) == 1 and calls[0][calls[0].index("--seed") + 1] == "4"
