@@ -13,7 +13,8 @@ first) on the same three-way date split of the records, whole matches at a time:
   gnubg's analysed probabilities (--targets analysis) come only from the training matches.
 
 Candidates marked "labelled" also train on gnubg's own judgements of generated positions: the
-bundled corpus played again (the same seed, the same files) and more gnubg self-play games, written
+bundled corpus played again (the same seed, the same files) and more gnubg self-play games (6,000;
+labelled16k-*: 14,000), written
 by `records generate --label gnubg --label-candidates` into runs/labels/ (made here when missing,
 about 15 games/s on one core): gnubg-nn's probabilities of every legal play of every decision, as
 targets for the outcome heads (and, with --engine-pairs, engine preference pairs). None of it

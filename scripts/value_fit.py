@@ -81,16 +81,22 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=3, help="their dice seed (default 3; training used 1 and 2)")
     p.add_argument("--json", help="write the report here too")
     args = p.parse_args(argv)
-    if args.records:
-        boards, labels = labelled_positions(args.records)
-    else:
-        from games.backgammon.play.generate import generate
+    from comparison.checkpoint import CheckpointError
 
-        with tempfile.TemporaryDirectory() as tmp:
-            generate(tmp, "gnubg", games=args.games, seed=args.seed, workers=1, progress=True, label="gnubg",
-                     label_candidates=True)
-            boards, labels = labelled_positions(tmp)
-    report = fit_report(args.model, boards, labels)
+    try:
+        if args.records:
+            boards, labels = labelled_positions(args.records)
+        else:
+            from games.backgammon.play.generate import generate
+
+            with tempfile.TemporaryDirectory() as tmp:
+                generate(tmp, "gnubg", games=args.games, seed=args.seed, workers=1, progress=True, label="gnubg",
+                         label_candidates=True)
+                boards, labels = labelled_positions(tmp)
+        report = fit_report(args.model, boards, labels)
+    except (CheckpointError, ValueError, OSError, ImportError) as e:   # a bad file or folder, no gnubg-nn
+        print(f"value_fit: {e}", file=sys.stderr)
+        return 2
     print(f"{len(labels):,} labelled positions (gnubg-nn 0 ply); mean absolute error (win bias = mean signed error)")
     print(f"{'model':<40} {'part':<8} {'positions':>9} {'win':>7} {'bias':>8} {'gammon':>7} {'equity':>7}")
     for name, parts in report.items():

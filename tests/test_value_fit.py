@@ -48,3 +48,12 @@ def test_fit_report_on_generated_labels(value_fit, tmp_path, gnubg):
         mixed = sum(parts[p][key] * parts[p]["positions"] for p in ("race", "contact")) / len(labels)
         assert parts["all"][key] == pytest.approx(mixed, rel=1e-6, abs=1e-9)
     assert 0 < parts["all"]["win_mae"] < 0.2            # a trained net is near gnubg, not equal to it
+
+
+def test_bad_input_is_a_message(value_fit, tmp_path, capsys):
+    assert value_fit.main(["--records", str(tmp_path / "missing")]) == 2
+    assert "missing" in capsys.readouterr().err
+    empty = tmp_path / "empty"                            # a folder without records
+    empty.mkdir()
+    assert value_fit.main(["--records", str(empty)]) == 2
+    assert "empty" in capsys.readouterr().err
