@@ -221,6 +221,18 @@ def test_analysis_judgement(tmp_path):
     assert tie.best is None and tie.in_window and tie.loss("no double") == 0 == tie.loss("double")
     d = t.decision(20240101)
     assert d.kind == "take" and d.decider == t.state.turn == 0 and d.on_roll == 1 and d.chosen == "pass"
+    assert a.roller_probs is None                                       # no probs in the row
+
+
+def test_analysed_probabilities_are_the_player_on_rolls():
+    """A row's probs are the deciding player's: the doubler's as they stand, the taker's mirrored
+    (its losses are the doubler's wins)."""
+    probs = [0.7, 0.2, 0.01, 0.3, 0.05, 0.002]
+    double = cd._analysed_row({**ROW, "probs": probs}, "f:1")
+    take = cd._analysed_row({**ROW, "decision": "take", "action": "take", "match_id": "cBGgAAAAAAAE",
+                             "probs": probs}, "f:2")
+    assert double.roller_probs == (0.7, 0.2, 0.01, 0.05, 0.002)
+    assert take.roller_probs == (0.3, 0.05, 0.002, 0.2, 0.01)
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -230,6 +242,8 @@ def test_analysis_judgement(tmp_path):
     (json.dumps({**ROW, "decision": "resign"}), ":2: field 'decision'"),
     (json.dumps({**ROW, "position_id": "xyz"}), ":2: Position ID"),
     (json.dumps({**ROW, "decision": "take", "action": "take"}), ":2: a take decision whose match_id"),
+    (json.dumps({**ROW, "probs": [0.5, 0.1]}), ":2: field 'probs'"),
+    (json.dumps({**ROW, "probs": [0.5, 0.1, 0.0, 0.5, 0.1, "x"]}), ":2: field 'probs'"),
 ])
 def test_bad_analysis_rows_name_file_line_and_field(tmp_path, bad, message):
     path = tmp_path / "bad.jsonl.gz"
@@ -516,6 +530,21 @@ def test_gnubg_theory_player_on_analysed_decisions(shared_data_dir):
     assert theory["window"]["loss_memg"] < 0.3 * never["window"]["loss_memg"]
     assert theory["take"]["loss_memg"] < 0.3 * never["take"]["loss_memg"]
     assert theory["agree_gnubg"] > 0.8
+
+
+def test_bench_calibration_against_the_analysed_probabilities(shared_data_dir):
+    """bench cube's calibration reads the analyses' probabilities in the right orientation: gnubg-nn
+    at 0 ply is close to gnubg's 4-ply on double and take decisions alike (mirrored, a take's win
+    would be off by about half); a player without probabilities has none."""
+    pytest.importorskip("gnubg_nn", reason="gnubg-nn (the test extra) is not installed")
+    from games.backgammon.commands.cube import GnubgTheory, calibration
+
+    rows = cd.read_cube_analysis(_cube_file(shared_data_dir))
+    rows = [r for r in rows if r.kind == "double"][:150] + [r for r in rows if r.kind == "take"][:150]
+    fit = calibration(GnubgTheory(0), rows)
+    for kind in ("double", "take"):
+        assert fit[kind]["n"] > 100 and fit[kind]["win_mae"] < 0.03 and abs(fit[kind]["win_bias"]) < 0.01
+    assert calibration(object(), rows) is None
 
 
 def test_theory_player_from_an_outcome_model(tmp_path):

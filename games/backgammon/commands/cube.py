@@ -211,7 +211,10 @@ def _check_outcome_heads(spec, bot) -> None:
 
 def player_choices(spec: str, rows, progress: bool = True) -> list:
     """Each decision's choice by player ``spec`` (one of ALTERNATIVES per row)."""
-    kind, player = make_cube_player(spec)
+    return _choices(*make_cube_player(spec), rows, progress, spec)
+
+
+def _choices(kind: str, player, rows, progress: bool, spec: str) -> list:
     if kind == "fixed":
         if player == "people":
             return [r.action for r in rows]
@@ -254,13 +257,49 @@ def judge(rows, choices) -> dict:
     return out
 
 
+def roller_win(player, board) -> float | None:
+    """The win probability ``player`` gives the player on roll of ``board`` (board[1]), before the
+    roll; None for a player without probabilities."""
+    evaluate = getattr(player, "evaluate", None)
+    if evaluate is not None and getattr(player, "has_outcomes", True):
+        return float(evaluate(board).win)
+    probabilities = getattr(player, "probabilities", None)
+    return None if probabilities is None else float(probabilities(board)[0])
+
+
+def calibration(player, rows) -> dict | None:
+    """How far ``player``'s win probability of the player on roll is from gnubg's analysed 4-ply
+    one, per kind of decision: {"double" / "take": {"n", "win_mae", "win_bias"}}, over the rows
+    whose analyses give probabilities; None for a player without probabilities. The take
+    decisions are lopsided positions, where a net's values are most often pulled toward even."""
+    out = {}
+    for kind in ("double", "take"):
+        ours, theirs = [], []
+        for r in rows:
+            if r.kind == kind and r.roller_probs is not None:
+                win = roller_win(player, r.board)
+                if win is None:
+                    return None
+                ours.append(win)
+                theirs.append(r.roller_probs[0])
+        err = np.asarray(ours) - np.asarray(theirs)
+        out[kind] = {"n": len(err), "win_mae": float(np.abs(err).mean()) if len(err) else float("nan"),
+                     "win_bias": float(err.mean()) if len(err) else float("nan")}
+    return out
+
+
 def run(players, rows, progress: bool = True, log=None) -> dict:
-    """The judgement of every player on ``rows`` (AnalysedCube)."""
+    """The judgement of every player on ``rows`` (AnalysedCube); a player with probabilities also
+    gets their ``calibration`` against gnubg's."""
     log = log or (lambda s: None)
     res = {"decisions": len(rows), "matches": len({r.file for r in rows}), "players": {}}
     for name in players:
         log(f"cube decisions of {name} ...")
-        res["players"][name] = judge(rows, player_choices(name, rows, progress))
+        kind, player = make_cube_player(name)
+        res["players"][name] = judge(rows, _choices(kind, player, rows, progress, name))
+        fit = calibration(player, rows) if kind == "theory" else None
+        if fit is not None:
+            res["players"][name]["calibration"] = fit
     return res
 
 
@@ -277,6 +316,13 @@ def format_table(res: dict) -> str:
     lines.append("losses: mean equity lost per decision in mEMG by gnubg's 4-ply cubeful match-aware analyses "
                  "(doubling is worth min(double/take, double/pass)); window: the double decisions where gnubg or the "
                  "person doubled; agree gnubg: a choice gnubg rates best")
+    fits = {name: r["calibration"] for name, r in res["players"].items() if "calibration" in r}
+    if fits:
+        lines.append("the player on roll's win probability against gnubg's 4-ply (mean absolute error, mean signed "
+                     "error):")
+        for name, fit in fits.items():
+            lines.append(f"  {Path(name).name[:24]:<24} " + "  ".join(
+                f"{kind} {f['win_mae']:.4f} ({f['win_bias']:+.4f}, {f['n']:,})" for kind, f in fit.items()))
     return "\n".join(lines)
 
 

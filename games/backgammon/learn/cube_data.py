@@ -239,6 +239,8 @@ class AnalysedCube:
     dt: float
     dp: float
     line: int = 0             # line of the analysis file (1-based), for messages
+    roller_probs: Optional[tuple] = None   # gnubg's cubeless probabilities of the player on roll (the doubler),
+    #                                        win, wg, wbg, lg, lbg; None where the row has none
 
     @property
     def equities(self) -> tuple:
@@ -305,7 +307,22 @@ def _analysed_row(row: dict, where: str) -> AnalysedCube:
     if kind == "take" and not state.doubled:
         raise ValueError(f"{where}: a take decision whose match_id offers no double")
     return AnalysedCube(str(field("match_file")), game, move, kind, action, str(row.get("player", "")), board,
-                        state, nd, dt, dp, int(where.rsplit(":", 1)[-1]))
+                        state, nd, dt, dp, int(where.rsplit(":", 1)[-1]), _roller_probs(row.get("probs"), kind, where))
+
+
+def _roller_probs(probs, kind: str, where: str) -> Optional[tuple]:
+    """The row's ``probs`` (the deciding player's win, wg, wbg, lose, lg, lbg) as the five outcome
+    probabilities of the player on roll: the doubler decides a double, the taker a take."""
+    if probs is None:
+        return None
+    try:
+        p = [float(v) for v in probs]
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: field 'probs' is {probs!r}, expected six probabilities") from None
+    if len(p) != 6 or not all(0.0 <= v <= 1.0 for v in p):
+        raise ValueError(f"{where}: field 'probs' is {probs!r}, expected six probabilities between 0 and 1")
+    win, wg, wbg, lose, lg, lbg = p
+    return (win, wg, wbg, lg, lbg) if kind == "double" else (lose, lg, lbg, wg, wbg)
 
 
 def read_cube_analysis(path, files=None) -> list:
