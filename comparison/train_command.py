@@ -79,7 +79,8 @@ def add_arguments(p) -> None:
                         "0/1; a refused double teaches the win only, the gammons unknown; a resignation counts "
                         "the level resigned (in a match, where the points stop at the match, the levels above "
                         "them unknown); an unfinished game gives none), engine or engine:DIR (the probabilities "
-                        "records generate --label wrote beside the records); several joined by commas, e.g. "
+                        "records generate --label wrote beside the records; with DIR, those in DIR first, as "
+                        "records label writes them); several joined by commas, e.g. "
                         "analysis,results: where more than one gives a play's targets, analysis wins, then engine, "
                         "then results. Unknown components are left out of the loss one by one")
     m.add_argument("--target-weight", type=float, default=1.0,

@@ -108,7 +108,7 @@ def test_backgammon_satisfies_the_protocol():
     assert Path(GAME.default_records()).is_dir()
     paths = {c.path for c in GAME.commands()}
     assert paths == {("play",), ("match",), ("records", "stats"), ("records", "convert"), ("records", "generate"),
-                     ("bench", "accuracy"), ("bench", "cube"), ("bench", "speed")}
+                     ("records", "label"), ("bench", "accuracy"), ("bench", "cube"), ("bench", "speed")}
     assert set(GAME.command_groups()) == {"records", "bench"}
 
 

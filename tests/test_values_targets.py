@@ -546,3 +546,47 @@ def test_bench_accuracy_draws_a_reliability_diagram(corpus_dir, tmp_path, capsys
     assert reliability_table(p, 1 - won)["ece"] > 0.3
     assert cli.main(common + ["--plot", str(tmp_path)]) == 2                 # a folder is no picture
     assert "--plot" in capsys.readouterr().err
+
+
+def test_records_label_equals_the_labels_written_while_playing(tmp_path, gnubg, capsys):
+    """records label on existing records writes what records generate --label --label-candidates
+    wrote beside the same games, byte for byte; train's engine:DIR reads them from DIR, and the
+    labels beside the records where DIR has none."""
+    import shutil
+
+    from comparison import cli
+    from games.backgammon.play.generate import generate, label_records
+
+    played = tmp_path / "played"
+    generate(played, "gnubg", games=4, seed=3, workers=1, games_per_file=2, progress=False, label="gnubg",
+             label_candidates=True)
+    bare = tmp_path / "bare"                                  # the records alone, as people's records come
+    bare.mkdir()
+    mats = sorted(played.glob("*.mat"))
+    for f in mats:
+        shutil.copy(f, bare / f.name)
+    out = tmp_path / "labels"
+    assert cli.main(["records", "label", str(bare), "--out", str(out), "--no-progress"]) == 0
+    assert "labelled" in capsys.readouterr().out
+    for f in mats:
+        side = f.stem + ".probs.jsonl"
+        assert (out / side).read_bytes() == (played / side).read_bytes()
+
+    quiet = lambda *a: None  # noqa: E731
+    data = dataset.build_dataset([bare], cache_dir=tmp_path / "cache", workers=1, progress=False, log=quiet)
+    assert not np.isnan(dataset.with_targets(data, f"engine:{out}", log=quiet).targets).any()
+    (out / (mats[0].stem + ".probs.jsonl")).unlink()          # DIR lacks one file: none beside it either
+    part = dataset.with_targets(data, f"engine:{out}", log=quiet).targets
+    first = data.meta["file"] == 0
+    rows = np.repeat(first, data.sizes)
+    assert np.isnan(part[rows]).all() and not np.isnan(part[~rows]).any()
+    both = dataset.build_dataset([played], cache_dir=tmp_path / "cache2", workers=1, progress=False, log=quiet)
+    assert not np.isnan(dataset.with_targets(both, f"engine:{out}", log=quiet).targets).any()   # beside them
+
+    twin = tmp_path / "twin"                                  # two files of one name would share a label file
+    twin.mkdir()
+    shutil.copy(mats[0], twin / mats[0].name)
+    with pytest.raises(ValueError, match="two record files named"):
+        label_records([bare, twin], tmp_path / "x", progress=False)
+    assert cli.main(["records", "label", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) == 2
+    assert "no such file" in capsys.readouterr().err

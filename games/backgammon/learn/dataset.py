@@ -347,8 +347,9 @@ def with_targets(data: DecisionSet, source: str, log=print, analyses=None) -> De
       is known (a refused double: the win only; a resignation: the level resigned; an unfinished
       game: nothing);
     - ``engine`` / ``engine:DIR``: the probabilities ``records generate --label`` wrote beside each
-      record file (``X.probs.jsonl`` for ``X.mat``; in DIR instead when given), for the chosen
-      candidate.
+      record file (``X.probs.jsonl`` for ``X.mat``; with DIR, the file in DIR where it has one,
+      e.g. ``records label`` of records kept elsewhere), for the chosen candidate, or for every
+      candidate where the line labels them all.
 
     Where several sources give a candidate's targets, the first of analysis, engine, results wins
     (the whole row). ``analyses``: a shared reader of the label files (internal).
@@ -481,6 +482,8 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str):
     for f in np.unique(data.meta["file"]):
         record = Path(str(files[f]))
         side = (Path(folder) if folder else record.parent) / (record.stem + ENGINE_SUFFIX)
+        if folder and not side.is_file():   # DIR first, then beside the record (generated games)
+            side = record.parent / (record.stem + ENGINE_SUFFIX)
         if not side.is_file():
             continue
         n_files += 1

@@ -25,6 +25,8 @@ COMMANDS = (
     Command(("records", "convert"), "games.backgammon.commands.records:convert",
             "convert records between .mat and .sgf"),
     Command(("records", "generate"), "games.backgammon.play.generate", "write expert records by engine self-play"),
+    Command(("records", "label"), "games.backgammon.play.generate:label",
+            "gnubg's probabilities of every legal play of existing records, for train --targets engine:DIR"),
     Command(("bench", "accuracy"), "games.backgammon.commands.accuracy",
             "a model on records: agreement, top-k, MRR, equity loss, against pubeval and gnubg"),
     Command(("bench", "cube"), "games.backgammon.commands.cube",
@@ -32,7 +34,7 @@ COMMANDS = (
     Command(("bench", "speed"), "games.backgammon.commands.speed",
             "backgammon engine speed against gnubg-nn and OpenSpiel, one core"),
 )
-GROUPS = {"records": "work with game records: stats, convert, generate",
+GROUPS = {"records": "work with game records: stats, convert, generate, label",
           "bench": "benchmarks: accuracy, cube, speed"}
 
 

@@ -242,6 +242,41 @@ def _label_candidates(rows: list[dict], plays: list[CheckerPlay], labeller: Labe
         rows[i]["candidates_crc"] = results_crc(results[a:b])
 
 
+def label_records(paths, out_dir, label: str = "gnubg", progress: bool = True) -> dict:
+    """gnubg's probabilities of every legal play of every decision of existing records (the good
+    games of each file under ``paths``), written into ``out_dir`` as X.probs.jsonl for each X.mat,
+    in the format --label-candidates writes beside generated games: ``train --targets engine:DIR``
+    then labels the records' candidates. Returns {"files", "plays", "labelled_files"}.
+
+    Only the decisions a training set holds get labels when training reads them, so labelling a
+    whole folder does not leak its held-out matches. Two record files of one name (in different
+    folders) would share a label file: a ValueError before anything is written."""
+    from tqdm import tqdm
+
+    from ..records import read_match, record_files
+
+    files = record_files(paths)
+    missing = [p for p in map(Path, paths) if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{missing[0]}: no such file or folder")
+    stems = {}
+    for f in files:
+        if f.stem in stems:
+            raise ValueError(f"{f} and {stems[f.stem]}: two record files named {f.stem}; their labels would share "
+                             f"{f.stem}{LABEL_SUFFIX}")
+        stems[f.stem] = f
+    labeller = Labeller(label, candidates=True)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plays = written = 0
+    for f in tqdm(files, desc=f"labelling with {labeller.name}", unit="file", disable=not progress, file=sys.stderr):
+        lines = label_lines([g for g in read_match(f).games if g.ok], labeller)
+        if lines:
+            (out / (f.stem + LABEL_SUFFIX)).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            plays, written = plays + len(lines), written + 1
+    return {"files": len(files), "plays": plays, "labelled_files": written, "label": labeller.name}
+
+
 def label_path(mat_path) -> Path:
     """Where the labels of the record file ``mat_path`` (X.mat) go: X.probs.jsonl beside it."""
     p = Path(mat_path)
@@ -389,6 +424,26 @@ def add_arguments(p) -> None:
                         "decisions: gnubg-full[:N] or a model with outcome heads); the .mat files carry the "
                         "doubles, takes and drops and are named ENGINE-cube-sSEED-N.mat")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_label_arguments(p) -> None:
+    p.add_argument("records", nargs="+", metavar="PATH", help="record files, or folders of them")
+    p.add_argument("--out", required=True, metavar="DIR", help=f"folder for the X{LABEL_SUFFIX} files")
+    p.add_argument("--label", default="gnubg", metavar="gnubg[:N]",
+                   help="gnubg-nn at N plies (default gnubg: 0 ply); needs the optional gnubg-nn")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_label_command(args) -> int:
+    """records label: gnubg's probabilities of every legal play of existing records."""
+    try:
+        s = label_records(args.records, args.out, args.label, progress=not args.no_progress)
+    except (ValueError, ImportError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(f"labelled {s['plays']:,} plays of {s['labelled_files']:,} of {s['files']:,} record files with {s['label']} "
+          f"into {args.out} (train --targets engine:{args.out})")
+    return 0
 
 
 def run_command(args) -> int:
