@@ -270,8 +270,7 @@ def roller_win(player, board) -> float | None:
 def calibration(player, rows) -> dict | None:
     """How far ``player``'s win probability of the player on roll is from gnubg's analysed 4-ply
     one, per kind of decision: {"double" / "take": {"n", "win_mae", "win_bias"}}, over the rows
-    whose analyses give probabilities; None for a player without probabilities. The take
-    decisions are lopsided positions, where a net's values are most often pulled toward even."""
+    whose analyses give probabilities; None for a player without probabilities."""
     out = {}
     for kind in ("double", "take"):
         ours, theirs = [], []

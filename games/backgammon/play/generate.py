@@ -246,7 +246,7 @@ def label_records(paths, out_dir, label: str = "gnubg", progress: bool = True) -
     """gnubg's probabilities of every legal play of every decision of existing records (the good
     games of each file under ``paths``), written into ``out_dir`` as X.probs.jsonl for each X.mat,
     in the format --label-candidates writes beside generated games: ``train --targets engine:DIR``
-    then labels the records' candidates. Returns {"files", "plays", "labelled_files"}.
+    then labels the records' candidates. Returns {"files", "plays", "labelled_files", "label"}.
 
     Only the decisions a training set holds get labels when training reads them, so labelling a
     whole folder does not leak its held-out matches. Two record files of one name (in different
@@ -255,10 +255,10 @@ def label_records(paths, out_dir, label: str = "gnubg", progress: bool = True) -
 
     from ..records import read_match, record_files
 
-    files = record_files(paths)
     missing = [p for p in map(Path, paths) if not p.exists()]
     if missing:
         raise FileNotFoundError(f"{missing[0]}: no such file or folder")
+    files = record_files(paths)
     stems = {}
     for f in files:
         if f.stem in stems:
