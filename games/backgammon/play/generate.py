@@ -253,11 +253,9 @@ def label_records(paths, out_dir, label: str = "gnubg", progress: bool = True) -
     folders) would share a label file: a ValueError before anything is written."""
     from tqdm import tqdm
 
-    from ..records import read_match, record_files
+    from ..learn.dataset import record_files   # sorted, once each; a missing path is an error
+    from ..records import read_match
 
-    missing = [p for p in map(Path, paths) if not p.exists()]
-    if missing:
-        raise FileNotFoundError(f"{missing[0]}: no such file or folder")
     files = record_files(paths)
     stems = {}
     for f in files:
