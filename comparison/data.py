@@ -109,6 +109,31 @@ class DecisionSet:
             return cls(z["items"], z["offsets"], z["chosen"], meta, tables, targets, values)
 
 
+def concatenate(first: DecisionSet, second: DecisionSet) -> DecisionSet:
+    """The decisions of ``first`` then those of ``second``: both must carry the same meta keys and
+    the same tables (meta["file"] indexes one file table); targets and values where either has
+    them (NaN for the rows of the other)."""
+    if set(first.meta) != set(second.meta):
+        raise ValueError(f"cannot join decision sets with different meta keys: {sorted(first.meta)} "
+                         f"and {sorted(second.meta)}")
+    for k in set(first.tables) | set(second.tables):
+        if k not in first.tables or k not in second.tables or not np.array_equal(first.tables[k], second.tables[k]):
+            raise ValueError(f"cannot join decision sets whose tables differ ({k!r})")
+
+    def rows(a, b, width):
+        if a is None and b is None:
+            return None
+        blank = lambda d: np.full((d.n_items, *width), np.nan, np.float32)
+        return np.concatenate([blank(first) if a is None else a, blank(second) if b is None else b])
+
+    width = next(((t.shape[1],) for t in (first.targets, second.targets) if t is not None), ())
+    return DecisionSet(np.concatenate([first.items, second.items]),
+                       np.concatenate([first.offsets, first.offsets[-1] + second.offsets[1:]]),
+                       np.concatenate([first.chosen, second.chosen]),
+                       {k: np.concatenate([first.meta[k], second.meta[k]]) for k in first.meta}, dict(first.tables),
+                       rows(first.targets, second.targets, width), rows(first.values, second.values, ()))
+
+
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + n) for each (s, n), vectorised."""
     sizes = np.asarray(sizes, dtype=np.int64)
@@ -242,4 +267,4 @@ def split_three(data: DecisionSet, order: np.ndarray, unit: np.ndarray, valid_fr
     return data.subset(is_train), data.subset(is_valid), test
 
 
-__all__ = ["Batch", "DecisionSet", "split_latest", "atomic_write", "batch_indices", "iterate_batches", "latest_units", "make_batch", "split_three"]
+__all__ = ["Batch", "DecisionSet", "split_latest", "atomic_write", "batch_indices", "concatenate", "iterate_batches", "latest_units", "make_batch", "split_three"]

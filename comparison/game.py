@@ -90,7 +90,10 @@ class Game(Protocol):
         """The game's own command-line entries (``train`` is the framework's).
 
         Optional, outside the protocol: ``outcome_levels``, the increasing points a game can be won
-        by (backgammon (1, 2, 3)), which ``train --model outcome`` reads; plain win / loss without it."""
+        by (backgammon (1, 2, 3)), which ``train --model outcome`` reads; plain win / loss without it;
+        ``value_positions(data, targets)``, positions with targets but no choice (backgammon: those after
+        forced plays and dances) of the record files of ``data``, as one-candidate decisions, which
+        ``train --value-positions`` adds to the training part."""
 
     def command_groups(self) -> Mapping[str, str]:
         """One-line help of each command group in :meth:`commands`, keyed by the group's words

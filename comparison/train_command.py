@@ -86,6 +86,11 @@ def add_arguments(p) -> None:
     m.add_argument("--target-weight", type=float, default=1.0,
                    help="--model outcome: weight of the absolute targets' loss where the records carry targets "
                         "(default 1)")
+    m.add_argument("--value-positions", action="store_true",
+                   help="--model outcome: also fit the targets of positions that were no decision, from the "
+                        "training matches only, as the game offers them; backgammon: the positions after forced "
+                        "plays and dances (a side on the bar after its own turn, which no decision shows), with "
+                        "the engine probabilities of --targets engine or engine:DIR")
     m.add_argument("--engine-pairs", type=float, default=0.0, metavar="WEIGHT",
                    help="any model: add WEIGHT x the engine's preference pairs to the comparison loss (a second "
                         "kind of expert beside the people): in every decision an engine valued, the pairs of its "
@@ -134,15 +139,18 @@ def label_spec(args) -> str | None:
 
 
 def load_data(args, game):
-    """(train, valid) decision sets as the arguments ask; the test part, if any, is dropped unread.
+    """(train, valid, n_value_positions) as the arguments ask; the test part, if any, is dropped
+    unread.
 
     Targets and engine values are read for the training decisions only: the validation part is
-    returned without them (it only chooses the epoch, by agreement with the people)."""
+    returned without them (it only chooses the epoch, by agreement with the people). With
+    ``--value-positions`` the game's positions without a choice, from the training part's record
+    files only, join the training part as one-candidate decisions (``n_value_positions`` of them)."""
     import dataclasses
 
     import numpy as np
 
-    from comparison.data import split_three
+    from comparison.data import concatenate, split_three
 
     paths = args.records or [game.default_records()]
     # labels only where asked (a game may not offer any)
@@ -154,21 +162,29 @@ def load_data(args, game):
         raise ValueError(f"--engine-pairs: the game {args.game} gave no engine values for "
                          f"--engine-source {args.engine_source}")
     if args.valid_records:
+        train = data
         valid = game.build_dataset(args.valid_records, cache_dir=args.cache, workers=args.workers,
                                    progress=not args.no_progress)
-        return data, valid
-    if args.split == "none":
-        return data, None
-    if args.split == "date":
-        order = game.chronological_order(data)
-    else:  # random whole matches
-        order = np.random.default_rng(args.seed).permutation(int(data.meta["file"].max()) + 1)[data.meta["file"]]
-    train, valid, _test = split_three(data, order, data.meta["file"], args.valid_fraction, args.test_fraction)
-    if len(train) == 0:
-        raise ValueError(f"no training decisions left: holding out whole matches for validation "
-                         f"({args.valid_fraction}) and testing ({args.test_fraction}) took all {len(data):,}; "
-                         "give more records, smaller fractions (--test-fraction 0) or --split none")
-    return train, dataclasses.replace(valid, targets=None, values=None)
+    elif args.split == "none":
+        train, valid = data, None
+    else:
+        if args.split == "date":
+            order = game.chronological_order(data)
+        else:  # random whole matches
+            order = np.random.default_rng(args.seed).permutation(int(data.meta["file"].max()) + 1)[data.meta["file"]]
+        train, valid, _test = split_three(data, order, data.meta["file"], args.valid_fraction, args.test_fraction)
+        if len(train) == 0:
+            raise ValueError(f"no training decisions left: holding out whole matches for validation "
+                             f"({args.valid_fraction}) and testing ({args.test_fraction}) took all {len(data):,}; "
+                             "give more records, smaller fractions (--test-fraction 0) or --split none")
+        valid = dataclasses.replace(valid, targets=None, values=None)
+    n_value = 0
+    if args.value_positions:   # from the training part's files only, after the split
+        if not hasattr(game, "value_positions"):
+            raise ValueError(f"--value-positions: the game {args.game} offers no value positions")
+        positions = game.value_positions(train, args.targets)
+        train, n_value = concatenate(train, positions), len(positions)
+    return train, valid, n_value
 
 
 def build_model(args, game, feature_shape):
@@ -218,10 +234,12 @@ def run_command(args) -> int:
         args.encoding = args.encoding or game.default_encoding  # stored in the model file's meta
         if args.targets and args.model != "outcome":
             raise ValueError("--targets: only an outcome model (--model outcome) learns from absolute targets")
+        if args.value_positions and not args.targets:
+            raise ValueError("--value-positions: the positions need targets (--model outcome --targets ...)")
         if not args.engine_pairs >= 0:
             raise ValueError(f"--engine-pairs: the weight must be >= 0, got {args.engine_pairs}")
         featurize = game.featurize(args.encoding)
-        train, valid = load_data(args, game)
+        train, valid, n_value = load_data(args, game)
         import torch
 
         torch.manual_seed(args.seed)  # the initial weights too: a fixed --seed reproduces a run
@@ -237,11 +255,13 @@ def run_command(args) -> int:
             "split": args.split, "valid_fraction": args.valid_fraction,
             "test_fraction": args.test_fraction if args.split != "none" and not args.valid_records else 0.0,
             "targets": args.targets, "target_weight": args.target_weight if args.targets else 0.0,
+            "value_positions": n_value,
             "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
-            "train_decisions": len(train), "valid_decisions": len(valid) if valid else 0}
+            "train_decisions": len(train) - n_value, "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:
-        print(f"{len(train):,} training decisions ({train.n_items:,} candidates), "
+        print(f"{len(train) - n_value:,} training decisions"
+              + (f" and {n_value:,} value positions" if n_value else "") + f" ({train.n_items:,} candidates), "
               f"{len(valid) if valid else 0:,} validation; {args.model} scorer, {models.n_parameters(model):,} "
               f"parameters; loss {args.loss}; device {trainer.device}", file=sys.stderr)
     try:

@@ -70,6 +70,11 @@ CANDIDATES = {
     # a larger step size fits faster
     "labelled-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                "--loss", "listwise", "--lr", "3e-3"],
+    # forced: the positions after forced plays and dances too, as value-only items (a side on the bar
+    # after its own turn, which no decision shows: the net was off by 0.136 in win probability at
+    # takes after the taker danced, 0.010 elsewhere; bench cube's calibration, 2026-12-02)
+    "labelled-w200-listwise-forced": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight",
+                                      "200", "--loss", "listwise", "--lr", "3e-3", "--value-positions"],
     "labelled16k-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                   "--loss", "listwise", "--lr", "3e-3"],
     # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)

@@ -9,7 +9,10 @@ seed 3's games chose its target weight), or read from
 ``--records`` (a folder written that way). For each model (default: the packaged one) it prints the
 mean absolute error of the win and gammon probabilities and of the cubeless equity against the
 labels, with the mean signed error of the win probability, in all positions, in races and in
-contact (a race: no checker still has to pass an enemy one).
+contact (a race: no checker still has to pass an enemy one); then, apart, in the positions after
+the games' forced plays and dances (``forced``: no decision shows them) and among those where the
+mover is still on the bar after its own turn (``on bar``: what a take after a dance, and a search
+that looks at the opponent's dances, evaluate).
 
 This measures what lookahead and cube decisions need of a net: absolute values, comparable across
 rolls. The calibration target of the README is measured elsewhere (`bench accuracy`, against
@@ -43,23 +46,27 @@ def value_errors(probs: np.ndarray, labels: np.ndarray) -> dict:
             "equity_mae": float(np.abs(cubeless_equity(probs) - cubeless_equity(labels)).mean())}
 
 
-def labelled_positions(folder) -> tuple[np.ndarray, np.ndarray]:
-    """Every labelled candidate under ``folder``: boards (N, 2, 25) and gnubg's probabilities (N, 5)."""
-    from games.backgammon.learn.dataset import build_dataset
+def labelled_positions(folder) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every labelled candidate under ``folder``: boards (N, 2, 25) and gnubg's probabilities (N, 5);
+    then the positions after forced plays and dances, boards (F, 2, 25) and probabilities (F, 5)."""
+    from games.backgammon.learn.dataset import build_dataset, forced_positions
 
+    quiet = lambda *a: None  # noqa: E731
     with tempfile.TemporaryDirectory() as cache:
-        data = build_dataset([str(folder)], cache_dir=cache, workers=1, progress=False, targets="engine",
-                             log=lambda *a: None)
+        data = build_dataset([str(folder)], cache_dir=cache, workers=1, progress=False, targets="engine", log=quiet)
     known = ~np.isnan(data.targets).any(axis=1)
     if not known.any():
         raise SystemExit(f"{folder}: no labelled candidates (write them with records generate --label gnubg "
                          f"--label-candidates)")
-    return data.items[known], data.targets[known]
+    forced = forced_positions(data, log=quiet)
+    return data.items[known], data.targets[known], forced.items, forced.targets
 
 
-def fit_report(models, boards, labels) -> dict:
-    """{model: {"all" / "race" / "contact": value_errors}} of each model file (None: the default)."""
+def fit_report(models, boards, labels, forced_boards=None, forced_labels=None) -> dict:
+    """{model: {"all" / "race" / "contact" [/ "forced" / "on bar"]: value_errors}} of each model file
+    (None: the default); the last two when the positions after forced plays and dances are given."""
     from games.backgammon.players.agent import load_agent
+    from games.backgammon.rules.board import BAR
     from games.backgammon.rules.phases import race_flags
 
     race = race_flags(boards)
@@ -68,9 +75,16 @@ def fit_report(models, boards, labels) -> dict:
         agent = load_agent(None if path in (None, "default") else path, threads=1)
         if not agent.has_outcomes:
             raise SystemExit(f"{path}: a model without outcome heads has no probabilities to compare")
-        probs = np.concatenate([agent.result_probabilities(boards[i:i + 8192]) for i in range(0, len(boards), 8192)])
-        report[path or "default"] = {part: value_errors(probs[sel], labels[sel])
-                                     for part, sel in (("all", slice(None)), ("race", race), ("contact", ~race))}
+        evaluate = lambda b: np.concatenate([agent.result_probabilities(b[i:i + 8192])  # noqa: E731
+                                             for i in range(0, len(b), 8192)] or [np.zeros((0, 5))])
+        probs = evaluate(boards)
+        report[path or "default"] = parts = {part: value_errors(probs[sel], labels[sel])
+                                             for part, sel in (("all", slice(None)), ("race", race), ("contact", ~race))}
+        if forced_boards is not None:
+            probs = evaluate(forced_boards)
+            on_bar = forced_boards[:, 1, BAR] > 0    # the mover's bar: it danced, or entered one checker of two
+            parts["forced"] = value_errors(probs, forced_labels)
+            parts["on bar"] = value_errors(probs[on_bar], forced_labels[on_bar])
     return report
 
 
@@ -87,19 +101,20 @@ def main(argv=None) -> int:
 
     try:
         if args.records:
-            boards, labels = labelled_positions(args.records)
+            positions = labelled_positions(args.records)
         else:
             from games.backgammon.play.generate import generate
 
             with tempfile.TemporaryDirectory() as tmp:
                 generate(tmp, "gnubg", games=args.games, seed=args.seed, workers=1, progress=True, label="gnubg",
                          label_candidates=True)
-                boards, labels = labelled_positions(tmp)
-        report = fit_report(args.model, boards, labels)
+                positions = labelled_positions(tmp)
+        report = fit_report(args.model, *positions)
     except (CheckpointError, ValueError, OSError, ImportError) as e:   # a bad file or folder, no gnubg-nn
         print(f"value_fit: {e}", file=sys.stderr)
         return 2
-    print(f"{len(labels):,} labelled positions (gnubg-nn 0 ply); mean absolute error (win bias = mean signed error)")
+    print(f"{len(positions[1]):,} labelled candidates and {len(positions[3]):,} positions after forced plays and "
+          "dances (gnubg-nn 0 ply); mean absolute error (win bias = mean signed error)")
     print(f"{'model':<40} {'part':<8} {'positions':>9} {'win':>7} {'bias':>8} {'gammon':>7} {'equity':>7}")
     for name, parts in report.items():
         for part, e in parts.items():

@@ -158,8 +158,8 @@ def test_bundled_corpus_reads_without_errors():
 
 
 def test_gnubg_labels_beside_the_records(tmp_path, capsys, gnubg):
-    """--label gnubg: one line per play with gnubg's probabilities of the position after it, for
-    the mover; checked against the full GNU Backgammon engine reading the written position IDs.
+    """--label gnubg: one line per play (dances included: the board unchanged, the mover on the
+    bar) with gnubg's probabilities of the position after it, for the mover; checked against the full GNU Backgammon engine reading the written position IDs.
     The .mat files stay byte for byte what they are without labels."""
     import json
 
@@ -176,12 +176,13 @@ def test_gnubg_labels_beside_the_records(tmp_path, capsys, gnubg):
     sides = sorted(labelled.glob(f"*{LABEL_SUFFIX}"))
     assert [label_path(p) for p in sorted(labelled.glob("*.mat"))] == sides
     cube, context = engine.cube_info(), engine.eval_context(0, 0)
-    n_lines = n_over = 0
+    n_lines = n_over = n_dances = 0
     for mat, side in zip(sorted(labelled.glob("*.mat")), sides):
         rows = [json.loads(line) for line in side.read_text().splitlines()]
         plays = [(g.number, k, a) for g in records.read_match(mat).games
-                 for k, a in enumerate(g.plays, start=1) if a.n_legal > 0]
+                 for k, a in enumerate(g.plays, start=1)]
         assert len(rows) == len(plays)
+        n_dances += sum(a.n_legal == 0 for _, _, a in plays)
         for row, (number, move, a) in zip(rows, plays):
             assert (row["game"], row["move"], row["player"], tuple(row["dice"])) == (number, move, a.player, a.dice)
             assert row["position_id"] == position_id(a.board)
@@ -198,7 +199,7 @@ def test_gnubg_labels_beside_the_records(tmp_path, capsys, gnubg):
                                                        cube, context)
             np.testing.assert_allclose(p, [1 - w, lg, lbg, wg, wbg], atol=2e-4)
             n_lines += 1
-    assert n_over == 5 and n_lines > 100
+    assert n_over == 5 and n_lines > 100 and n_dances > 0
 
     rc = cli.main(["records", "generate", "--engine", "pubeval", "--games", "1", "--out", str(tmp_path / "c"),
                    "--label", "gnubg:0", "--no-progress"])

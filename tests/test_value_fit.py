@@ -37,8 +37,9 @@ def test_fit_report_on_generated_labels(value_fit, tmp_path, gnubg):
     folder = tmp_path / "labelled"
     generate(folder, "gnubg", games=3, seed=5, workers=1, games_per_file=3, progress=False, label="gnubg",
              label_candidates=True)
-    boards, labels = value_fit.labelled_positions(folder)
+    boards, labels, forced_boards, forced_labels = value_fit.labelled_positions(folder)
     np.testing.assert_allclose(labels, GnubgBot(0).result_probabilities(boards), atol=6e-5)   # the oracle's own
+    np.testing.assert_allclose(forced_labels, GnubgBot(0).result_probabilities(forced_boards), atol=2e-6)
 
     out = tmp_path / "fit.json"
     assert value_fit.main(["--records", str(folder), "--json", str(out)]) == 0
@@ -48,6 +49,8 @@ def test_fit_report_on_generated_labels(value_fit, tmp_path, gnubg):
         mixed = sum(parts[p][key] * parts[p]["positions"] for p in ("race", "contact")) / len(labels)
         assert parts["all"][key] == pytest.approx(mixed, rel=1e-6, abs=1e-9)
     assert 0 < parts["all"]["win_mae"] < 0.2            # a trained net is near gnubg, not equal to it
+    on_bar = int((forced_boards[:, 1, 24] > 0).sum())
+    assert parts["forced"]["positions"] == len(forced_labels) > parts["on bar"]["positions"] == on_bar > 0
 
 
 def test_bad_input_is_a_message(value_fit, tmp_path, capsys):

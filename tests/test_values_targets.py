@@ -403,7 +403,7 @@ def test_labels_come_from_the_training_part_only(human_dir, small_analysis, tmp_
     args = parser.parse_args(train_args(human_dir, tmp_path, "--model", "outcome", "--targets", "results",
                                         "--engine-pairs", "1", "--engine-source", f"pairs:{small_analysis}",
                                         "--valid-fraction", "0.4", "--out", "x.pt"))
-    train, valid = load_data(args, GAME)
+    train, valid, _ = load_data(args, GAME)
     assert len(valid) > 0 and valid.targets is None and valid.values is None
     assert (~np.isnan(train.targets[:, 0])).sum() > 0 and (~np.isnan(train.values)).sum() > 0
 
@@ -590,3 +590,68 @@ def test_records_label_equals_the_labels_written_while_playing(tmp_path, gnubg, 
         label_records([bare, twin], tmp_path / "x", progress=False)
     assert cli.main(["records", "label", str(tmp_path / "missing"), "--out", str(tmp_path / "y")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------ value positions
+
+
+def test_decision_sets_concatenate():
+    from comparison.data import concatenate
+
+    a = DecisionSet(np.arange(6.0).reshape(3, 2), [0, 2, 3], [1, 0], {"file": np.array([0, 1])},
+                    {"files": np.array(["x", "y"])}, targets=np.ones((3, 5)))
+    b = DecisionSet(np.arange(4.0).reshape(2, 2), [0, 1, 2], [0, 0], {"file": np.array([1, 1])},
+                    {"files": np.array(["x", "y"])}, values=np.array([0.5, 0.25]))
+    both = concatenate(a, b)
+    assert list(both.offsets) == [0, 2, 3, 4, 5] and list(both.chosen) == [1, 0, 0, 0]
+    assert list(both.meta["file"]) == [0, 1, 1, 1] and same(both.items[3:], b.items)
+    assert same(both.targets[:, 0], [1, 1, 1, NAN, NAN]) and same(both.values, [NAN, NAN, NAN, 0.5, 0.25])
+    with pytest.raises(ValueError, match="meta keys"):
+        concatenate(a, DecisionSet(b.items, b.offsets, b.chosen, {}, dict(b.tables)))
+    with pytest.raises(ValueError, match="tables differ"):
+        concatenate(a, DecisionSet(b.items, b.offsets, b.chosen, dict(b.meta), {"files": np.array(["z"])}))
+
+
+def test_value_positions_are_the_forced_plays_and_dances_with_gnubgs_probabilities(tmp_path, gnubg, capsys):
+    """train --value-positions: every play the records hold that was no decision (a forced play, a
+    dance) becomes a one-candidate group whose target is gnubg-nn's evaluation of the position after
+    it, for the mover; from the training part's files only. Checked against the records read
+    again and gnubg-nn evaluating the positions afresh."""
+    from games.backgammon.play.generate import generate
+    from games.backgammon.players.gnubg import GnubgBot
+
+    played = tmp_path / "played"
+    generate(played, "gnubg", games=6, seed=4, workers=1, games_per_file=2, progress=False, label="gnubg",
+             label_candidates=True)
+    quiet = lambda *a: None  # noqa: E731
+    data = dataset.build_dataset([played], cache_dir=tmp_path / "cache", workers=1, progress=False, log=quiet)
+    forced = dataset.forced_positions(data, log=quiet)
+
+    want = {}                        # (file, game, position before, sorted dice) -> result, for unforced-free plays
+    for f, path in enumerate(data.tables["files"]):
+        for g in records.read_match(path).games:
+            for a in g.plays:
+                if a.n_legal <= 1:
+                    want[(f, g.number, position_id(a.board), tuple(sorted(a.dice)))] = a.result
+    got = {(int(forced.meta["file"][i]), int(forced.meta["game"][i]), position_id(forced.meta["board"][i]),
+            tuple(sorted(int(x) for x in forced.meta["dice"][i]))): forced.items[i] for i in range(len(forced))}
+    assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)
+    assert (forced.sizes == 1).all() and (forced.chosen == 0).all()
+    on_bar = forced.items[:, 1, 24] > 0                     # the mover still on the bar after its own turn
+    assert on_bar.sum() > 0
+    np.testing.assert_allclose(forced.targets, GnubgBot(0).result_probabilities(forced.items), atol=2e-6)
+
+    first = dataset.forced_positions(data.subset(data.meta["file"] == 0), log=quiet)
+    assert set(first.meta["file"]) == {0} and len(first) == (forced.meta["file"] == 0).sum()
+
+    out = tmp_path / "v.pt"
+    assert cli.main(train_args(played, tmp_path, "--model", "outcome", "--targets", "engine", "--value-positions",
+                               "--valid-fraction", "0.4", "--split", "random", "--out", str(out))) == 0
+    meta = checkpoint.load(out).meta
+    assert 0 < meta["value_positions"] < len(forced) and meta["train_decisions"] < len(data)
+    assert "value positions" in capsys.readouterr().err
+    assert cli.main(train_args(played, tmp_path, "--model", "outcome", "--targets", "results", "--value-positions",
+                               "--out", str(out))) == 2
+    assert "add engine or engine:DIR to --targets" in capsys.readouterr().err
+    assert cli.main(train_args(played, tmp_path, "--value-positions", "--out", str(out))) == 2
+    assert "--value-positions: the positions need targets" in capsys.readouterr().err

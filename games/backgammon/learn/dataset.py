@@ -481,10 +481,8 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str):
     n_files = n_found = n_all = 0
     for f in np.unique(data.meta["file"]):
         record = Path(str(files[f]))
-        side = (Path(folder) if folder else record.parent) / (record.stem + ENGINE_SUFFIX)
-        if folder and not side.is_file():   # DIR first, then beside the record (generated games)
-            side = record.parent / (record.stem + ENGINE_SUFFIX)
-        if not side.is_file():
+        side = _label_file(record, folder)
+        if side is None:
             continue
         n_files += 1
         rows = read_engine_probabilities(side)
@@ -516,6 +514,73 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str):
         raise FileNotFoundError(f"{what}: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
                                 "record files; write them with records generate --label gnubg")
     return targets, full, n_files, n_found, n_all
+
+
+def _label_file(record: Path, folder: str):
+    """The engine-probability file of ``record``: in ``folder`` where it has one, else beside the
+    record (generated games); None when neither has one."""
+    for where in ([Path(folder)] if folder else []) + [record.parent]:
+        side = where / (record.stem + ENGINE_SUFFIX)
+        if side.is_file():
+            return side
+    return None
+
+
+def forced_positions(data: DecisionSet, folder: str = "", log=print) -> DecisionSet:
+    """The positions after the forced plays and dances of ``data``'s record files, each a decision
+    of one candidate with the engine's probabilities as its targets (value-only: nothing to
+    compare): the lines of the engine-probability files (``records generate --label``,
+    ``records label``; in ``folder`` first, as :func:`with_targets` reads ``engine:DIR``) that
+    are no decision of ``data``.
+
+    Why: a decision's candidates are the results of a roll that left a choice, so a training set
+    never shows a side on the bar after its own turn (it danced, or entered one checker of two),
+    and an outcome model has to guess there; yet a take after the taker danced, and any search
+    that looks at the opponent's dances, evaluates exactly such positions.
+
+    Only the files of ``data`` are read (a training part never gets its held-out matches'
+    positions). Meta: each file's fields copied from its first decision, with this position's
+    game, dice and board (before the play); ``line`` 0, ``player`` "" and ``score`` -1 (the label
+    lines do not say), ``result`` NaN."""
+    from ..rules.ids import board_from_position_id, position_id
+
+    files = data.tables["files"]
+    items, targets, picked = [], [], {k: [] for k in ("game", "dice", "board", "first")}
+    n_files = 0
+    for f in np.unique(data.meta["file"]):
+        record = Path(str(files[f]))
+        side = _label_file(record, folder)
+        if side is None:
+            continue
+        n_files += 1
+        mine = np.flatnonzero(data.meta["file"] == f)
+        decided = {(int(data.meta["game"][g]), position_id(data.meta["board"][g]),
+                    tuple(sorted(int(x) for x in data.meta["dice"][g]))) for g in mine}
+        for key, row in read_engine_probabilities(side).items():
+            if key in decided:
+                continue
+            game, before, dice = key
+            items.append(board_from_position_id(row["result_id"]))
+            targets.append(row["probs"])
+            picked["game"].append(game)
+            picked["dice"].append(dice[::-1])               # high die first, as the records write them
+            picked["board"].append(board_from_position_id(before))
+            picked["first"].append(mine[0])
+    n = len(items)
+    log(f"value positions (forced plays and dances) from engine probabilities: {n:,} ({n_files} files)")
+    first = np.asarray(picked["first"], np.int64)
+    meta = {k: v[first] for k, v in data.meta.items()}
+    meta["game"] = np.asarray(picked["game"], data.meta["game"].dtype)
+    meta["dice"] = np.asarray(picked["dice"], data.meta["dice"].dtype).reshape(n, 2)
+    meta["board"] = np.asarray(picked["board"], data.meta["board"].dtype).reshape(n, 2, 25)
+    meta["line"] = np.zeros(n, data.meta["line"].dtype)
+    meta["player"] = np.full(n, "", data.meta["player"].dtype)
+    meta["score"] = np.full(meta["score"].shape, -1, data.meta["score"].dtype)
+    if "result" in meta:
+        meta["result"] = np.full(meta["result"].shape, np.nan, np.float32)
+    return DecisionSet(np.asarray(items, np.int8).reshape(n, 2, 25), np.arange(n + 1), np.zeros(n, np.int64), meta,
+                       dict(data.tables), np.asarray(targets, np.float32).reshape(n, 5),
+                       None if data.values is None else np.full(n, np.nan, np.float32))
 
 
 def read_engine_probabilities(path) -> dict:
@@ -626,6 +691,7 @@ def _concatenate(parts, files) -> DecisionSet:
 
 __all__ = ["ENCODINGS", "ENGINE_SUFFIX", "PAIR_SOURCES", "TARGET_SOURCES", "analyses_of_dataset",
            "build_dataset", "cache_key", "chronological_order", "default_records", "feature_shape", "final_cube",
+           "forced_positions",
            "game_outcomes", "get_encoding", "parse_labels", "read_engine_probabilities", "read_file_decisions",
            "record_files", "winner_levels", "with_labels", "with_targets", "with_values"]
 

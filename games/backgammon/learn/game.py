@@ -67,6 +67,20 @@ class BackgammonGame:
 
         return build_dataset(paths, cache_dir=cache_dir, workers=workers, progress=progress, targets=targets)
 
+    def value_positions(self, data, targets: str):
+        """``train --value-positions``: the positions after the forced plays and dances of ``data``'s
+        record files, as one-candidate decisions with the engine's probabilities as targets
+        (:func:`.dataset.forced_positions`), read where ``targets`` (the --targets spec) reads
+        engine probabilities: ``engine`` or ``engine:DIR``."""
+        from .dataset import forced_positions, parse_labels
+
+        sources, _ = parse_labels(targets) if targets else ([], [])
+        folders = [arg for kind, arg in sources if kind == "engine"]
+        if not folders:
+            raise ValueError("--value-positions: the positions after forced plays and dances take their targets "
+                             "from engine probabilities; add engine or engine:DIR to --targets")
+        return forced_positions(data, folders[0])
+
     def chronological_order(self, data):
         from .dataset import chronological_order
 

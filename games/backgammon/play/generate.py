@@ -25,8 +25,8 @@ best-move search, see :meth:`GnubgBot.best_move`), ``pubeval`` (Tesauro's linear
 ``default`` or a model file.
 
 Engine labels (``--label gnubg[:N]``, the optional gnubg-nn module): beside each ``X.mat`` a file
-``X.probs.jsonl`` (:data:`LABEL_SUFFIX`) with one JSON object per checker play that moved a
-checker (forced plays included, rolls without a move left out), in the order played::
+``X.probs.jsonl`` (:data:`LABEL_SUFFIX`) with one JSON object per checker play, forced plays and
+rolls without a move (dances: the result is the board unchanged) included, in the order played::
 
     {"game": 1, "move": 3, "player": 0, "dice": [6, 5], "position_id": "4HPwATDgc/ABMA",
      "result_id": "...", "probs": [0.61, 0.17, 0.01, 0.09, 0.004]}
@@ -200,7 +200,9 @@ class Labeller:
 
 
 def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
-    """One JSON line per checker play of ``games`` that moved a checker (see the module doc)."""
+    """One JSON line per checker play of ``games``, dances included (see the module doc): the
+    positions after forced plays and dances are never a decision, so these lines are the only
+    place a training set sees a side on the bar after its own turn (``train --value-positions``)."""
     import json
 
     from ..rules.ids import position_id
@@ -208,8 +210,6 @@ def label_lines(games: list[Game], labeller: Labeller) -> list[str]:
     rows, results, plays = [], [], []
     for g in games:
         for move, a in enumerate((a for a in g.actions if isinstance(a, CheckerPlay)), start=1):
-            if a.n_legal == 0:
-                continue
             rows.append({"game": g.number, "move": move, "player": a.player, "dice": list(a.dice),
                          "position_id": position_id(a.board), "result_id": position_id(a.result)})
             results.append(a.result)
