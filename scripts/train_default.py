@@ -23,9 +23,10 @@ gnubg-nn extra (`make install` installs it).
 
 The candidate that plays best is copied into the package: the highest points per game against
 gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
-README's strength figures use seed 1, other dice). `--select agreement` picks by the best
-validation agreement with the people instead (this script's rule until 2026-12-02). Both are
-printed for every candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
+README's strength figures use seed 1, other dice). `--select search` plays those games with each
+candidate searching 1 ply instead (what lookahead and the cube read of its values);
+`--select agreement` picks by the best validation agreement with the people (this script's rule
+until 2026-12-02). The measures are printed for every candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
 run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
 (runs/default-NAME.select.json) until the model changes.
 """
@@ -126,15 +127,17 @@ def best_valid_agreement(path: Path) -> float:
 SELECTION = ["gnubg", "--games", "2000", "--seed", "2"]   # the selection match: opponent, games, dice
 
 
-def selection_strength(path: Path) -> float:
-    """Points per game of the model ``path`` against gnubg 0-ply in the selection match (kept in
-    <path stem>.select.json while the model file is unchanged)."""
+def selection_strength(path: Path, plies: int = 0) -> float:
+    """Points per game of the model ``path``, searching ``plies`` (0: the 0-ply player), against
+    gnubg 0-ply in the selection match (kept in <path stem>.select.json, .select1.json for 1 ply,
+    while the model file is unchanged)."""
     import json
 
-    kept = path.with_suffix(".select.json")
+    kept = path.with_suffix(".select.json" if plies == 0 else f".select{plies}.json")
     if kept.exists() and kept.stat().st_mtime >= path.stat().st_mtime:
         return json.loads(kept.read_text())["ppg"]
-    cmd = [sys.executable, "-m", "comparison", "match", str(path), *SELECTION, "--workers", "1", "--json",
+    player = str(path) if plies == 0 else f"{path}:{plies}"
+    cmd = [sys.executable, "-m", "comparison", "match", player, *SELECTION, "--workers", "1", "--json",
            "--no-progress"]
     print(" ".join(cmd), flush=True)
     result = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
@@ -146,9 +149,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CANDIDATES), help="train only these candidates")
     p.add_argument("--no-copy", action="store_true", help="do not copy the best candidate into the package")
-    p.add_argument("--select", choices=("strength", "agreement"), default="strength",
+    p.add_argument("--select", choices=("strength", "search", "agreement"), default="strength",
                    help="strength: the best points per game against gnubg 0-ply in the selection match (default); "
-                        "agreement: the best validation agreement with the people")
+                        "search: the same for the candidate searching 1 ply (NAME:1), what lookahead and the cube "
+                        "read of the values; agreement: the best validation agreement with the people")
     args, extra = p.parse_known_args(argv)  # anything else goes to every train command
     if not HUMAN.is_dir():
         print(f"{HUMAN}: the shared human records are needed to train the default model", file=sys.stderr)
@@ -169,10 +173,13 @@ def main(argv=None) -> int:
             return rc
         agreement = best_valid_agreement(out)
         strength = selection_strength(out)
+        searched = selection_strength(out, plies=1) if args.select == "search" else float("nan")
         # ties (points per game move in steps of 1/2,000 here) go to the other measure
-        scores[name] = (strength, agreement) if args.select == "strength" else (agreement, strength)
+        scores[name] = {"strength": (strength, agreement), "search": (searched, strength),
+                        "agreement": (agreement, strength)}[args.select]
         print(f"{name}: best validation agreement {100 * agreement:.2f}%, {strength:+.3f} points per game "
-              f"against gnubg 0-ply (selection games)", flush=True)
+              f"against gnubg 0-ply (selection games)"
+              + (f", {searched:+.3f} searching 1 ply" if args.select == "search" else ""), flush=True)
     best = max(scores, key=scores.get)
     print(f"best candidate by {args.select}: {best}")
     if not args.no_copy:

@@ -107,3 +107,29 @@ def test_labelled_folders_per_candidate(monkeypatch, tmp_path):
     (tmp_path / "c" / "g-0.probs.jsonl").unlink()          # one file short: generated again
     module.labelled_records(more=True)
     assert len(calls) == 1 and calls[0][calls[0].index("--seed") + 1] == "4"
+
+
+def test_selection_match_of_the_searching_player_is_kept_apart(monkeypatch, tmp_path):
+    """--select search plays the selection games with NAME:1 and keeps its result beside the model
+    in .select1.json, apart from the 0-ply player's .select.json; a kept result is read back while
+    the model file is unchanged."""
+    import json
+    import subprocess
+
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = tmp_path / "default-x.pt"
+    model.write_bytes(b"model")
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append(cmd)
+        ppg = 0.25 if cmd[cmd.index("match") + 1].endswith(":1") else -0.5
+        return subprocess.CompletedProcess(cmd, 0, stdout=json.dumps({"ppg": ppg}))
+
+    monkeypatch.setattr(module.subprocess, "run", fake_run)
+    assert module.selection_strength(model) == -0.5 and module.selection_strength(model, plies=1) == 0.25
+    assert [c[c.index("match") + 1] for c in calls] == [str(model), f"{model}:1"]
+    assert (tmp_path / "default-x.select.json").exists() and (tmp_path / "default-x.select1.json").exists()
+    assert module.selection_strength(model, plies=1) == 0.25 and len(calls) == 2     # read back, not played
