@@ -23,10 +23,11 @@ gnubg-nn extra (`make install` installs it).
 
 The candidate that plays best is copied into the package: the highest points per game against
 gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
-README's strength figures use seed 1, other dice). `--select search` plays those games with each
-candidate searching 1 ply instead (what lookahead and the cube read of its values);
-`--select agreement` picks by the best validation agreement with the people (this script's rule
-until 2026-12-02). The measures are printed for every candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
+README's strength figures use seed 1, other dice), each candidate searching 1 ply (NAME:1): its
+values decide, as lookahead and the cube read them (the rule since 2026-12-07). `--select
+strength` plays those games at 0 ply (the rule of 2026-12-02), `--select agreement` picks by the
+best validation agreement with the people (the rule before). The measures are printed for every
+candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
 run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
 (runs/default-NAME.select.json) until the model changes.
 """
@@ -147,12 +148,14 @@ def selection_strength(path: Path, plies: int = 0) -> float:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", nargs="+", choices=sorted(CANDIDATES), help="train only these candidates")
+    p.add_argument("--only", nargs="+", choices=sorted(CANDIDATES),
+                   help="train only these candidates; nothing is copied into the package (the best of a subset "
+                        "is not the best of all: compare with the packaged model, then copy by hand)")
     p.add_argument("--no-copy", action="store_true", help="do not copy the best candidate into the package")
-    p.add_argument("--select", choices=("strength", "search", "agreement"), default="strength",
-                   help="strength: the best points per game against gnubg 0-ply in the selection match (default); "
-                        "search: the same for the candidate searching 1 ply (NAME:1), what lookahead and the cube "
-                        "read of the values; agreement: the best validation agreement with the people")
+    p.add_argument("--select", choices=("search", "strength", "agreement"), default="search",
+                   help="search: the best points per game against gnubg 0-ply in the selection match, each candidate "
+                        "searching 1 ply (NAME:1), which reads the values as lookahead and the cube do (default); "
+                        "strength: the same at 0 ply; agreement: the best validation agreement with the people")
     args, extra = p.parse_known_args(argv)  # anything else goes to every train command
     if not HUMAN.is_dir():
         print(f"{HUMAN}: the shared human records are needed to train the default model", file=sys.stderr)
@@ -182,7 +185,9 @@ def main(argv=None) -> int:
               + (f", {searched:+.3f} searching 1 ply" if args.select == "search" else ""), flush=True)
     best = max(scores, key=scores.get)
     print(f"best candidate by {args.select}: {best}")
-    if not args.no_copy:
+    if args.only:
+        print(f"--only: nothing copied; the packaged model stays {TARGET}")
+    elif not args.no_copy:
         shutil.copyfile(ROOT / "runs" / f"default-{best}.pt", TARGET)
         print(f"copied runs/default-{best}.pt -> {TARGET}")
     return 0
