@@ -77,6 +77,10 @@ CANDIDATES = {
     # takes after the taker danced, 0.010 elsewhere; bench cube's calibration, 2026-12-02)
     "labelled-w200-listwise-forced": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight",
                                       "200", "--loss", "listwise", "--lr", "3e-3", "--value-positions"],
+    # wide: twice the width (the values underfit: training error = held-out error, 2026-12-02)
+    "labelled-w200-listwise-forced-wide": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight",
+                                           "200", "--loss", "listwise", "--lr", "3e-3", "--value-positions",
+                                           "--hidden", "512,512"],
     "labelled16k-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                   "--loss", "listwise", "--lr", "3e-3"],
     # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)

@@ -407,7 +407,8 @@ def test_agent_ranks_by_the_equity_at_the_score():
     st = MatchState(match_length=7, score=(2, 5), cube=2, cube_owner=1)
     scored = agent.rank(b, 6, 4, st)
     probs = agent.result_probabilities(np.stack([p.board for p, _ in scored]))
-    np.testing.assert_allclose([s for _, s in scored], cube.equity_at_score(probs, st))
+    # float32 nets: the same boards in another batch order may differ in the last bits
+    np.testing.assert_allclose([s for _, s in scored], cube.equity_at_score(probs, st), rtol=0, atol=1e-6)
 
 
 def test_a_plain_scorer_has_no_cube_judgement():
