@@ -475,20 +475,13 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str):
     from ..rules.ids import position_id
     from ..rules.legal import results_crc
 
-    files = data.tables["files"]
     targets = np.full((data.n_items, 5), np.nan, np.float32)
     full = np.zeros(data.n_items, bool)
     n_files = n_found = n_all = 0
-    for f in np.unique(data.meta["file"]):
-        record = Path(str(files[f]))
-        side = _label_file(record, folder)
-        if side is None:
-            continue
+    for record, side, mine, keys in _files_with_labels(data, folder):
         n_files += 1
         rows = read_engine_probabilities(side)
-        for g in np.flatnonzero(data.meta["file"] == f):
-            key = (int(data.meta["game"][g]), position_id(data.meta["board"][g]),
-                   tuple(sorted(int(x) for x in data.meta["dice"][g])))
+        for g, key in zip(mine, keys):
             row = rows.get(key)
             if row is None:
                 continue
@@ -511,9 +504,27 @@ def _read_engine_labels(data: DecisionSet, folder: str, what: str):
                 targets[a + data.chosen[g]] = row["probs"]
     if n_files == 0:
         where = folder or "beside the record files"
-        raise FileNotFoundError(f"{what}: no {ENGINE_SUFFIX} file {where} for any of the {len(files)} "
+        raise FileNotFoundError(f"{what}: no {ENGINE_SUFFIX} file {where} for any of the {len(data.tables['files'])} "
                                 "record files; write them with records generate --label gnubg")
     return targets, full, n_files, n_found, n_all
+
+
+def _files_with_labels(data: DecisionSet, folder: str):
+    """For each record file of ``data`` that has an engine-probability file (:func:`_label_file`):
+    (the record's path, the label file, its decisions' indices, their keys as the label files
+    write them: (game, position id before the play, sorted dice))."""
+    from ..rules.ids import position_id
+
+    files = data.tables["files"]
+    for f in np.unique(data.meta["file"]):
+        record = Path(str(files[f]))
+        side = _label_file(record, folder)
+        if side is None:
+            continue
+        mine = np.flatnonzero(data.meta["file"] == f)
+        keys = [(int(data.meta["game"][g]), position_id(data.meta["board"][g]),
+                 tuple(sorted(int(x) for x in data.meta["dice"][g]))) for g in mine]
+        yield record, side, mine, keys
 
 
 def _label_file(record: Path, folder: str):
@@ -542,20 +553,13 @@ def forced_positions(data: DecisionSet, folder: str = "", log=print) -> Decision
     positions). Meta: each file's fields copied from its first decision, with this position's
     game, dice and board (before the play); ``line`` 0, ``player`` "" and ``score`` -1 (the label
     lines do not say), ``result`` NaN."""
-    from ..rules.ids import board_from_position_id, position_id
+    from ..rules.ids import board_from_position_id
 
-    files = data.tables["files"]
     items, targets, picked = [], [], {k: [] for k in ("game", "dice", "board", "first")}
     n_files = 0
-    for f in np.unique(data.meta["file"]):
-        record = Path(str(files[f]))
-        side = _label_file(record, folder)
-        if side is None:
-            continue
+    for _record, side, mine, keys in _files_with_labels(data, folder):
         n_files += 1
-        mine = np.flatnonzero(data.meta["file"] == f)
-        decided = {(int(data.meta["game"][g]), position_id(data.meta["board"][g]),
-                    tuple(sorted(int(x) for x in data.meta["dice"][g]))) for g in mine}
+        decided = set(keys)
         for key, row in read_engine_probabilities(side).items():
             if key in decided:
                 continue
