@@ -48,6 +48,7 @@ LABELS = ROOT / "runs" / "labels"
 # candidates named labelled16k-* add MORE_LABELLED
 LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
 MORE_LABELLED = [(LABELS / "gnubg-s4", 4, 8000)]
+HUMAN_LABELS = LABELS / "human"   # gnubg-nn's labels of the human records (records label), for engine:DIR
 GAMES_PER_FILE = 100  # as the bundled corpus: the same seed then writes the same files
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
           "--threads", "1"]
@@ -81,6 +82,11 @@ CANDIDATES = {
     "labelled-w200-listwise-forced-wide": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight",
                                            "200", "--loss", "listwise", "--lr", "3e-3", "--value-positions",
                                            "--hidden", "512,512"],
+    # human: gnubg-nn's labels of every play of the people's matches too (engine:DIR; training
+    # matches only are read), so their forced plays and dances join the value positions
+    "labelled-human-w200-listwise-forced": ["--model", "outcome", "--targets", f"analysis,engine:{HUMAN_LABELS}",
+                                            "--target-weight", "200", "--loss", "listwise", "--lr", "3e-3",
+                                            "--value-positions"],
     "labelled16k-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                   "--loss", "listwise", "--lr", "3e-3"],
     # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)
@@ -103,6 +109,16 @@ def labelled_records(corpus_only: bool = False, more: bool = False) -> list[str]
             print(" ".join(cmd), flush=True)
             subprocess.check_call(cmd, cwd=ROOT)
     return [str(folder) for folder, _, _ in wanted]
+
+
+def human_labels() -> None:
+    """gnubg-nn's labels of every play of the human records in HUMAN_LABELS (``records label``),
+    made when missing (some minutes on one core). The held-out matches get label files too, but
+    training reads labels only for the decisions of its own part."""
+    if not any(HUMAN_LABELS.glob("*.probs.jsonl")):
+        cmd = [sys.executable, "-m", "comparison", "records", "label", str(HUMAN), "--out", str(HUMAN_LABELS)]
+        print(" ".join(cmd), flush=True)
+        subprocess.check_call(cmd, cwd=ROOT)
 
 
 def split_options(records: list[str]) -> list[str]:
@@ -169,6 +185,8 @@ def main(argv=None) -> int:
         out = ROOT / "runs" / f"default-{name}.pt"
         corpus = (labelled_records(name.startswith("labelled-corpus"), name.startswith("labelled16k"))
                   if name.startswith("labelled") else [str(CORPUS)])
+        if name.startswith("labelled-human"):
+            human_labels()
         records = [str(HUMAN), *corpus]
         cmd = [sys.executable, "-m", "comparison", "train", "--records", *records, *COMMON, *split_options(records),
                *CANDIDATES[name], "--out", str(out), *extra]

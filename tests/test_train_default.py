@@ -133,3 +133,24 @@ def test_selection_match_of_the_searching_player_is_kept_apart(monkeypatch, tmp_
     assert [c[c.index("match") + 1] for c in calls] == [str(model), f"{model}:1"]
     assert (tmp_path / "default-x.select.json").exists() and (tmp_path / "default-x.select1.json").exists()
     assert module.selection_strength(model, plies=1) == 0.25 and len(calls) == 2     # read back, not played
+
+
+def test_human_labels_are_made_once(monkeypatch, tmp_path):
+    """labelled-human-* read gnubg-nn's labels of the human records from HUMAN_LABELS, written by
+    records label when the folder has none, and not again once it has them."""
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "HUMAN_LABELS", tmp_path / "human")
+    calls = []
+
+    def fake_label(cmd, **kw):
+        calls.append(cmd)
+        (tmp_path / "human").mkdir()
+        (tmp_path / "human" / "m.probs.jsonl").write_text("")
+
+    monkeypatch.setattr(module.subprocess, "check_call", fake_label)
+    module.human_labels()
+    module.human_labels()
+    assert len(calls) == 1 and calls[0][3:5] == ["records", "label"]
+    assert calls[0][-2:] == ["--out", str(tmp_path / "human")]
