@@ -428,8 +428,8 @@ def training_free_usmoe(cache: Path, base: str, seed: int, test, equities, args)
     if row_path.exists():
         return json.loads(row_path.read_text())
     model_path = cache / f"{base}-s{seed}.pt"
-    if not model_path.exists():
-        return None
+    if not (cache / f"{base}-s{seed}.json").exists():   # the base run's row: it has finished (its .pt
+        return None                                      # exists from its first epoch on)
     trained = checkpoint.load(model_path).model
     free = moe.with_router(trained, "usmoe", top_k=1.0).eval()
     top1, picked, correct = scored(free, test)

@@ -160,3 +160,13 @@ def test_train_moe_and_upcycle_from_the_command_line(two_files, tmp_path, capsys
     assert _train(common + ["--model", "moe", "--router", "token_choice", "--upcycle-from", str(moe_out),
                             "--out", str(tmp_path / "y.pt")]) == 2
     assert "upcycle" in capsys.readouterr().err
+
+
+def test_training_free_usmoe_waits_for_its_base_run_to_finish(tmp_path):
+    """A run's model file exists from its first epoch on (the best so far): the training-free
+    USMoE row is made only once the base run has written its row, never from a run that another
+    process is still training."""
+    bench = _load_script()
+    (tmp_path / "expert_choice-s2.pt").write_bytes(b"half-trained")
+    assert bench.training_free_usmoe(tmp_path, "expert_choice", 2, None, None, None) is None
+    assert not (tmp_path / "usmoe_free_from_expert_choice-s2.json").exists()
