@@ -309,8 +309,13 @@ def ddp_runs(tmp_path_factory) -> tuple[Path, Path]:
     run = subprocess.run([sys.executable, str(script), str(one), *DDP_MODELS], env=env, capture_output=True,
                          text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                          str(script), str(two), *DDP_MODELS], env=env, capture_output=True, text=True, timeout=300)
+    launch = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script),
+              str(two), *DDP_MODELS]
+    run = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=300)
+    if run.returncode and "exitcode  : -6" in run.stderr:
+        # gloo on a loaded 2-core machine rarely aborts a rank ("terminate called without an active
+        # exception", SIGABRT; once in many runs, 2026-12-07): one more launch, which must pass
+        run = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     return one, two
 
