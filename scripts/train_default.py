@@ -29,7 +29,7 @@ strength` plays those games at 0 ply (the rule of 2026-12-02), `--select agreeme
 best validation agreement with the people (the rule before). The measures are printed for every
 candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
 run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
-(runs/default-NAME.select.json) until the model changes.
+(runs/default-NAME.select.json, .select1.json at 1 ply) until the model changes.
 """
 from __future__ import annotations
 
