@@ -109,6 +109,9 @@ def add_arguments(p) -> None:
                    help='extra keyword arguments of moe.build_scorer, e.g. \'{"top_k": 2}\'')
     m.add_argument("--upcycle-from", metavar="FILE",
                    help="start a --model moe from this dense model file: every expert a copy of it")
+    m.add_argument("--init-from", metavar="FILE",
+                   help="start from this model file's weights (fine-tuning): the options must build the same "
+                        "architecture (--model, --hidden, --encoding, ...); the optimizer and schedule start afresh")
 
     t = p.add_argument_group("training")
     t.add_argument("--loss", default="pairwise", help="pairwise (Tesauro), listwise, margin, relative_score")
@@ -223,6 +226,24 @@ def build_model(args, game, feature_shape):
     return moe.build_scorer(router=args.router, n_tokens=n_tokens, d_token=d_token, n_experts=args.experts, **options)
 
 
+def init_from(model, path, encoding: str) -> None:
+    """Copy the weights of the model file ``path`` into ``model`` (``--init-from``); a ValueError
+    naming the file where its encoding or architecture differs from the one the options build."""
+    from comparison import checkpoint
+
+    start = checkpoint.load(path)
+    if start.meta.get("encoding", encoding) != encoding:
+        raise ValueError(f"--init-from {path}: the file's encoding is {start.meta['encoding']}, "
+                         f"this run's {encoding} (give --encoding {start.meta['encoding']})")
+    def architecture(config):  # the target weight is a training option, free to change
+        return {k: v for k, v in dict(config).items() if k != "target_weight"}
+
+    if architecture(start.config) != architecture(model.config):
+        raise ValueError(f"--init-from {path}: the file's model {architecture(start.config)} is not the one these "
+                         f"options build {architecture(model.config)} (match --model, --hidden, --activation)")
+    model.load_state_dict(start.model.state_dict())
+
+
 def run_command(args) -> int:
     from comparison import models
     from comparison.checkpoint import CheckpointError
@@ -244,6 +265,8 @@ def run_command(args) -> int:
 
         torch.manual_seed(args.seed)  # the initial weights too: a fixed --seed reproduces a run
         model = build_model(args, game, game.feature_shape(args.encoding))
+        if args.init_from:
+            init_from(model, args.init_from, args.encoding)
     except (ValueError, FileNotFoundError, CheckpointError) as e:  # GameError is a ValueError
         print(f"train: {e}", file=sys.stderr)
         return 2
@@ -256,7 +279,7 @@ def run_command(args) -> int:
             "test_fraction": args.test_fraction if args.split != "none" and not args.valid_records else 0.0,
             "targets": args.targets, "target_weight": args.target_weight if args.targets else 0.0,
             "value_positions": n_value,
-            "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
+            "init_from": args.init_from, "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
             "train_decisions": len(train) - n_value, "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:

@@ -21,6 +21,9 @@ targets for the outcome heads (and, with --engine-pairs, engine preference pairs
 comes from the human matches, so the split is untouched. Labels and selection games need the
 gnubg-nn extra (`make install` installs it).
 
+Candidates marked "tuned" start from another candidate's model file (`train --init-from`, TUNED_FROM,
+trained first) and go on for a few epochs on the people's matches alone, the same matches held out.
+
 The candidate that plays best is copied into the package: the highest points per game against
 gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
 README's strength figures use seed 1, other dice), each candidate searching 1 ply (NAME:1): its
@@ -48,6 +51,7 @@ LABELS = ROOT / "runs" / "labels"
 # candidates named labelled16k-* add MORE_LABELLED
 LABELLED = [(LABELS / "corpus", 1, 2000), (LABELS / "gnubg-s2", 2, 6000)]
 MORE_LABELLED = [(LABELS / "gnubg-s4", 4, 8000)]
+TUNED_FROM = ROOT / "runs" / "default-labelled-w200-listwise-forced-wide.pt"   # the tuned-* candidates start here
 HUMAN_LABELS = LABELS / "human"   # gnubg-nn's labels of the human records (records label), for engine:DIR
 GAMES_PER_FILE = 100  # as the bundled corpus: the same seed then writes the same files
 COMMON = ["--encoding", "extended", "--hidden", "256,256", "--epochs", "10", "--patience", "3", "--seed", "1",
@@ -87,6 +91,16 @@ CANDIDATES = {
     "labelled-human-w200-listwise-forced": ["--model", "outcome", "--targets", f"analysis,engine:{HUMAN_LABELS}",
                                             "--target-weight", "200", "--loss", "listwise", "--lr", "3e-3",
                                             "--value-positions"],
+    # tuned: the chosen 512-512 net fine-tuned (--init-from) for 3 epochs at a tenth of its step size
+    # on the people's matches alone, so the comparisons are the people's only (the generated
+    # self-play's comparisons are gnubg's choices: they pulled agreement down from 73.2%, 2026-12-07);
+    # -values keeps the value positions and gnubg-nn's labels of the people's plays, -analysis only
+    # gnubg's analyses of them
+    "tuned-values": ["--model", "outcome", "--targets", f"analysis,engine:{HUMAN_LABELS}", "--target-weight", "200",
+                     "--loss", "listwise", "--lr", "3e-4", "--epochs", "3", "--value-positions", "--hidden", "512,512",
+                     "--init-from", str(TUNED_FROM)],
+    "tuned-analysis": ["--model", "outcome", "--targets", "analysis", "--target-weight", "200", "--loss", "listwise",
+                       "--lr", "3e-4", "--epochs", "3", "--hidden", "512,512", "--init-from", str(TUNED_FROM)],
     "labelled16k-w200-listwise": ["--model", "outcome", "--targets", "analysis,engine", "--target-weight", "200",
                                   "--loss", "listwise", "--lr", "3e-3"],
     # labelled-corpus: the bundled corpus's games alone, labelled (the same decisions as the outcome-* ones)
@@ -183,9 +197,13 @@ def main(argv=None) -> int:
     scores = {}
     for name in args.only or CANDIDATES:
         out = ROOT / "runs" / f"default-{name}.pt"
+        if name.startswith("tuned") and not TUNED_FROM.exists():
+            print(f"{name}: fine-tunes {TUNED_FROM}, which is not trained yet (train its candidate first)",
+                  file=sys.stderr)
+            return 2
         corpus = (labelled_records(name.startswith("labelled-corpus"), name.startswith("labelled16k"))
-                  if name.startswith("labelled") else [str(CORPUS)])
-        if name.startswith("labelled-human"):
+                  if name.startswith("labelled") else [] if name.startswith("tuned") else [str(CORPUS)])
+        if name.startswith(("labelled-human", "tuned-values")):
             human_labels()
         records = [str(HUMAN), *corpus]
         cmd = [sys.executable, "-m", "comparison", "train", "--records", *records, *COMMON, *split_options(records),

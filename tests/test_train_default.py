@@ -63,6 +63,10 @@ def test_candidates_with_more_generated_games_hold_out_the_same_matches(script):
     naive_valid, naive_test, _ = held_out(bigger, ["--valid-fraction", "0.1", "--test-fraction", "0.1"])
     assert len(naive_valid) + len(naive_test) > len(valid) + len(test)
     assert not np.intersect1d(valid, test).size
+    # the tuned-* candidates read the people's matches alone: fewer decisions, the same matches held out
+    alone = [str(module.HUMAN)]
+    valid3, test3, n3 = held_out(alone, module.split_options(alone))
+    assert n3 < n and (valid3, test3) == (valid, test)
 
 
 def test_bench_accuracy_validation_part_is_the_next_latest(script, tmp_path):

@@ -101,6 +101,33 @@ def test_a_fixed_seed_reproduces_a_run(record_dir, tmp_path):
     assert all(np.array_equal(weights[0][k].numpy(), weights[1][k].numpy()) for k in weights[0])
 
 
+def test_init_from_starts_from_a_model_files_weights(record_dir, tmp_path, capsys):
+    """--init-from: a fine-tuning run starts where the file's model stands (at --lr 0 it stays
+    there exactly) and records where it started; a file of another architecture or encoding is a
+    message naming it."""
+    base = ["train", "--records", str(record_dir), "--cache", str(tmp_path / "cache"), "--workers", "1",
+            "--encoding", "tesauro198", "--epochs", "1", "--max-steps", "3", "--test-fraction", "0",
+            "--no-progress", "--plot", "none"]
+    start, tuned = tmp_path / "start.pt", tmp_path / "tuned.pt"
+    assert cli.main(base + ["--model", "outcome", "--hidden", "8", "--seed", "1", "--out", str(start)]) == 0
+    # another seed would draw other initial weights: equal weights can only come from the file
+    assert cli.main(base + ["--model", "outcome", "--hidden", "8", "--seed", "2", "--lr", "0", "--target-weight", "5",
+                            "--init-from", str(start), "--out", str(tuned)]) == 0
+    a, b = checkpoint.read(start)["state_dict"], checkpoint.read(tuned)["state_dict"]
+    assert a.keys() == b.keys() and all(np.array_equal(a[k].numpy(), b[k].numpy()) for k in a)
+    ck = checkpoint.load(tuned)
+    assert ck.meta["init_from"] == str(start) and ck.model.config["target_weight"] == 5.0
+    capsys.readouterr()
+    assert cli.main(base + ["--model", "outcome", "--hidden", "16", "--init-from", str(start),
+                            "--out", str(tmp_path / "x.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "--init-from" in err and "start.pt" in err and "Traceback" not in err
+    other_encoding = [("extended" if a == "tesauro198" else a) for a in base]
+    assert cli.main(other_encoding + ["--model", "outcome", "--hidden", "8", "--init-from", str(start),
+                                      "--out", str(tmp_path / "y.pt")]) == 2
+    assert "encoding is tesauro198" in capsys.readouterr().err
+
+
 def test_train_reports_bad_input_without_traceback(tmp_path, capsys):
     assert cli.main(["train", "--records", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m.pt"),
                      "--no-progress"]) == 2
