@@ -24,12 +24,14 @@ gnubg-nn extra (`make install` installs it).
 Candidates marked "tuned" start from another candidate's model file (`train --init-from`, TUNED_FROM,
 trained first) and go on for a few epochs on the people's matches alone, the same matches held out.
 
-The candidate that plays best is copied into the package: the highest points per game against
-gnubg 0-ply over 2,000 selection games (cubeless money, seat-swapped dice pairs, dice seed 2; the
-README's strength figures use seed 1, other dice), each candidate searching 1 ply (NAME:1): its
-values decide, as lookahead and the cube read them (the rule since 2026-12-07). `--select
-strength` plays those games at 0 ply (the rule of 2026-12-02), `--select agreement` picks by the
-best validation agreement with the people (the rule before). The measures are printed for every
+The chosen candidate is copied into the package. Each candidate plays 2,000 selection games
+against gnubg 0-ply (cubeless money, seat-swapped dice pairs, dice seed 2; the README's strength
+figures use seed 1, other dice) searching 1 ply (NAME:1), so its values decide as lookahead and the
+cube read them. The candidates within SEARCH_TIE (0.03 points per game, about the games' standard
+error of a difference) of the best of them are level, and the best validation agreement with the
+people among them wins (the rule since 2026-12-08; from 2026-12-07 the best 1-ply result alone, which
+chose among candidates the games could not tell apart). `--select strength` takes the best result at
+0 ply (the rule of 2026-12-02), `--select agreement` the best validation agreement (the rule before). The measures are printed for every
 candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
 run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
 (runs/default-NAME.select.json, .select1.json at 1 ply) until the model changes.
@@ -180,6 +182,26 @@ def selection_strength(path: Path, plies: int = 0) -> float:
     return json.loads(result)["ppg"]
 
 
+# --select search: candidates this close to the best 1-ply result are level (about one standard error
+# of the difference between two candidates over the same 2,000 selection games: each result's 95%
+# interval is +/-0.055), and the best validation agreement among them is chosen (since 2026-12-08)
+SEARCH_TIE = 0.03
+
+
+def choose(scores: dict[str, dict], select: str) -> str:
+    """The chosen candidate's name. ``scores``: name -> {"agreement", "strength", "search"} (validation
+    agreement, points per game in the selection games at 0 and at 1 ply). ``agreement`` and
+    ``strength``: the best of that measure, exact ties to the other; ``search``: the best validation
+    agreement among the candidates within SEARCH_TIE of the best 1-ply result."""
+    if select == "agreement":
+        return max(scores, key=lambda n: (scores[n]["agreement"], scores[n]["strength"]))
+    if select == "strength":
+        return max(scores, key=lambda n: (scores[n]["strength"], scores[n]["agreement"]))
+    top = max(m["search"] for m in scores.values())
+    level = [n for n, m in scores.items() if m["search"] >= top - SEARCH_TIE - 1e-9]
+    return max(level, key=lambda n: (scores[n]["agreement"], scores[n]["search"]))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", nargs="+", choices=sorted(CANDIDATES),
@@ -187,8 +209,9 @@ def main(argv=None) -> int:
                         "is not the best of all: compare with the packaged model, then copy by hand)")
     p.add_argument("--no-copy", action="store_true", help="do not copy the best candidate into the package")
     p.add_argument("--select", choices=("search", "strength", "agreement"), default="search",
-                   help="search: the best points per game against gnubg 0-ply in the selection match, each candidate "
-                        "searching 1 ply (NAME:1), which reads the values as lookahead and the cube do (default); "
+                   help="search: the best validation agreement among the candidates within SEARCH_TIE of the best "
+                        "points per game against gnubg 0-ply in the selection match, each searching 1 ply (NAME:1), "
+                        "which reads the values as lookahead and the cube do (default); "
                         "strength: the same at 0 ply; agreement: the best validation agreement with the people")
     args, extra = p.parse_known_args(argv)  # anything else goes to every train command
     if not HUMAN.is_dir():
@@ -217,13 +240,11 @@ def main(argv=None) -> int:
         agreement = best_valid_agreement(out)
         strength = selection_strength(out)
         searched = selection_strength(out, plies=1) if args.select == "search" else float("nan")
-        # ties (points per game move in steps of 1/2,000 here) go to the other measure
-        scores[name] = {"strength": (strength, agreement), "search": (searched, strength),
-                        "agreement": (agreement, strength)}[args.select]
+        scores[name] = {"agreement": agreement, "strength": strength, "search": searched}
         print(f"{name}: best validation agreement {100 * agreement:.2f}%, {strength:+.3f} points per game "
               f"against gnubg 0-ply (selection games)"
               + (f", {searched:+.3f} searching 1 ply" if args.select == "search" else ""), flush=True)
-    best = max(scores, key=scores.get)
+    best = choose(scores, args.select)
     print(f"best candidate by {args.select}: {best}")
     if args.only:
         print(f"--only: nothing copied; the packaged model stays {TARGET}")

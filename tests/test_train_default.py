@@ -158,3 +158,24 @@ def test_human_labels_are_made_once(monkeypatch, tmp_path):
     module.human_labels()
     assert len(calls) == 1 and calls[0][3:5] == ["records", "label"]
     assert calls[0][-2:] == ["--out", str(tmp_path / "human")]
+
+
+def test_selection_rules():
+    """search: 1-ply results within SEARCH_TIE of the best are level, and validation agreement
+    chooses among them; strength and agreement: the best of their measure, exact ties to the other."""
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tie = module.SEARCH_TIE
+    scores = {"strong": {"agreement": 0.714, "strength": -0.005, "search": -0.036},
+              "people": {"agreement": 0.732, "strength": -0.021, "search": -0.036 - tie / 2},
+              "far": {"agreement": 0.740, "strength": 0.020, "search": -0.036 - 2 * tie}}
+    assert module.choose(scores, "search") == "people"
+    scores["people"]["search"] = -0.036 - 1.5 * tie             # no longer level with the best
+    assert module.choose(scores, "search") == "strong"
+    assert module.choose(scores, "strength") == "far" and module.choose(scores, "agreement") == "far"
+    scores["strong"]["strength"] = scores["far"]["strength"]    # an exact tie goes to agreement
+    assert module.choose(scores, "strength") == "far"
+    scores["strong"]["agreement"] = scores["far"]["agreement"] = 0.75   # and one to strength
+    scores["strong"]["strength"] = 0.03
+    assert module.choose(scores, "agreement") == "strong"
