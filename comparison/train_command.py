@@ -226,6 +226,11 @@ def build_model(args, game, feature_shape):
     return moe.build_scorer(router=args.router, n_tokens=n_tokens, d_token=d_token, n_experts=args.experts, **options)
 
 
+def _architecture(config) -> dict:
+    """A scorer's config without its training options (the target weight may change in fine-tuning)."""
+    return {k: v for k, v in dict(config).items() if k != "target_weight"}
+
+
 def init_from(model, path, encoding: str) -> None:
     """Copy the weights of the model file ``path`` into ``model`` (``--init-from``); a ValueError
     naming the file where its encoding or architecture differs from the one the options build."""
@@ -235,12 +240,9 @@ def init_from(model, path, encoding: str) -> None:
     if start.meta.get("encoding", encoding) != encoding:
         raise ValueError(f"--init-from {path}: the file's encoding is {start.meta['encoding']}, "
                          f"this run's {encoding} (give --encoding {start.meta['encoding']})")
-    def architecture(config):  # the target weight is a training option, free to change
-        return {k: v for k, v in dict(config).items() if k != "target_weight"}
-
-    if architecture(start.config) != architecture(model.config):
-        raise ValueError(f"--init-from {path}: the file's model {architecture(start.config)} is not the one these "
-                         f"options build {architecture(model.config)} (match --model, --hidden, --activation)")
+    if _architecture(start.config) != _architecture(model.config):
+        raise ValueError(f"--init-from {path}: the file's model {_architecture(start.config)} is not the one these "
+                         f"options build {_architecture(model.config)} (match --model, --hidden, --activation)")
     model.load_state_dict(start.model.state_dict())
 
 
@@ -279,7 +281,8 @@ def run_command(args) -> int:
             "test_fraction": args.test_fraction if args.split != "none" and not args.valid_records else 0.0,
             "targets": args.targets, "target_weight": args.target_weight if args.targets else 0.0,
             "value_positions": n_value,
-            "init_from": args.init_from, "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
+            "init_from": args.init_from,
+            "engine_pairs": args.engine_pairs, "engine_source": args.engine_source if args.engine_pairs else None,
             "train_decisions": len(train) - n_value, "valid_decisions": len(valid) if valid else 0}
     trainer = Trainer(model, train, valid, featurize, cfg, out=args.out, meta=meta, progress=not args.no_progress)
     if trainer.is_main:

@@ -31,10 +31,11 @@ cube read them. The candidates within SEARCH_TIE (0.03 points per game, about th
 error of a difference) of the best of them are level, and the best validation agreement with the
 people among them wins (the rule since 2026-12-08; from 2026-12-07 the best 1-ply result alone, which
 chose among candidates the games could not tell apart). `--select strength` takes the best result at
-0 ply (the rule of 2026-12-02), `--select agreement` the best validation agreement (the rule before). The measures are printed for every
-candidate. Each run resumes from its runs/default-NAME.pt.last file (a finished
-run has nothing left to do; delete it to train afresh); a selection match is kept beside the model
-(runs/default-NAME.select.json, .select1.json at 1 ply) until the model changes.
+0 ply (the rule of 2026-12-02), `--select agreement` the best validation agreement (the rule
+before). The measures are printed for every candidate. Each run resumes from its
+runs/default-NAME.pt.last file (a finished run has nothing left to do; delete it to train afresh);
+a selection match is kept beside the model (runs/default-NAME.select.json, .select1.json at 1 ply)
+until the model changes.
 """
 from __future__ import annotations
 
@@ -93,7 +94,7 @@ CANDIDATES = {
     "labelled-human-w200-listwise-forced": ["--model", "outcome", "--targets", f"analysis,engine:{HUMAN_LABELS}",
                                             "--target-weight", "200", "--loss", "listwise", "--lr", "3e-3",
                                             "--value-positions"],
-    # tuned: the chosen 512-512 net fine-tuned (--init-from) for 3 epochs at a tenth of its step size
+    # tuned: the 512-512 net above fine-tuned (--init-from) for 3 epochs at a tenth of its step size
     # on the people's matches alone, so the comparisons are the people's only (the generated
     # self-play's comparisons are gnubg's choices: they pulled agreement down from 73.2%, 2026-12-07);
     # -values keeps the value positions and gnubg-nn's labels of the people's plays, -analysis only
