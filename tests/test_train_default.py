@@ -15,6 +15,14 @@ from games.backgammon.learn.game import GAME
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_script():
+    """scripts/train_default.py as a module (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture()
 def script(monkeypatch, tmp_path):
     from conftest import shared_data
@@ -22,9 +30,7 @@ def script(monkeypatch, tmp_path):
     src = shared_data() / "human-records"
     if not src.is_dir():
         pytest.skip(f"shared data not found at {src}")
-    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script()
     human, corpus, more = tmp_path / "human", tmp_path / "corpus", tmp_path / "more"
     for d in (human, corpus, more):
         d.mkdir()
@@ -91,9 +97,7 @@ def test_bench_accuracy_validation_part_is_the_next_latest(script, tmp_path):
 def test_labelled_folders_per_candidate(monkeypatch, tmp_path):
     """labelled-corpus-* train on the corpus's labels alone, labelled16k-* on the extra games too;
     folders that already hold their games are not generated again."""
-    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script()
     wanted = [(tmp_path / "a", 1, 200), (tmp_path / "b", 2, 100)]
     extra = [(tmp_path / "c", 4, 300)]
     for folder, _, games in wanted + extra:
@@ -120,9 +124,7 @@ def test_selection_match_of_the_searching_player_is_kept_apart(monkeypatch, tmp_
     import json
     import subprocess
 
-    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script()
     model = tmp_path / "default-x.pt"
     model.write_bytes(b"model")
     calls = []
@@ -142,9 +144,7 @@ def test_selection_match_of_the_searching_player_is_kept_apart(monkeypatch, tmp_
 def test_human_labels_are_made_once(monkeypatch, tmp_path):
     """labelled-human-* read gnubg-nn's labels of the human records from HUMAN_LABELS, written by
     records label when the folder has none, and not again once it has them."""
-    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script()
     monkeypatch.setattr(module, "HUMAN_LABELS", tmp_path / "human")
     calls = []
 
@@ -163,9 +163,7 @@ def test_human_labels_are_made_once(monkeypatch, tmp_path):
 def test_selection_rules():
     """search: 1-ply results within SEARCH_TIE of the best are level, and validation agreement
     chooses among them; strength and agreement: the best of their measure, exact ties to the other."""
-    spec = importlib.util.spec_from_file_location("train_default", ROOT / "scripts" / "train_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script()
     tie = module.SEARCH_TIE
     scores = {"strong": {"agreement": 0.714, "strength": -0.005, "search": -0.036},
               "people": {"agreement": 0.732, "strength": -0.021, "search": -0.036 - tie / 2},
